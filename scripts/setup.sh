@@ -1,0 +1,43 @@
+#!/usr/bin/env bash
+# Set-up: installs the Debian packages the build needs (only those missing),
+# then configures and builds msprune in Release into build/.
+#
+#   ./scripts/setup.sh            # packages + build/
+#   MSPRUNE_SKIP_APT=1 ./scripts/setup.sh   # build only
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+PACKAGES=(
+  build-essential cmake ninja-build pkg-config git
+  libtorch-dev libopenblas0-pthread      # LibTorch 1.13 + a fast BLAS
+  libdnnl-dev                            # oneDNN: benchmark peer
+  libssl-dev libseccomp-dev              # sealing/attestation, enclave sandbox
+  libgtest-dev libgmock-dev libbenchmark-dev
+  libcli11-dev nlohmann-json3-dev libfmt-dev libhwy-dev
+  gnuplot-nox                            # plots
+  clang libfuzzer-14-dev libclang-rt-14-dev  # fuzzing, sanitizers
+  python3-sklearn python3-numpy          # mean-shift reference (golden files)
+)
+
+if [[ "${MSPRUNE_SKIP_APT:-0}" != 1 ]]; then
+  missing=()
+  for p in "${PACKAGES[@]}"; do
+    [[ "$p" == \#* ]] && continue
+    status=$(dpkg-query -W -f='${Status}' "$p" 2>/dev/null || true)
+    [[ "$status" == "install ok installed" ]] || missing+=("$p")
+  done
+  if ((${#missing[@]})); then
+    echo "setup: installing ${missing[*]}" >&2
+    SUDO=""
+    [[ $(id -u) == 0 ]] || SUDO="sudo"
+    $SUDO apt-get update -q
+    DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -q --no-install-recommends "${missing[@]}"
+  else
+    echo "setup: all ${#PACKAGES[@]} packages already installed" >&2
+  fi
+fi
+
+JOBS=${MSPRUNE_JOBS:-$(nproc)}
+cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=Release
+cmake --build build -j "$JOBS"
+echo "setup: built into build/ (try: build/msprune --help)" >&2

@@ -1,0 +1,23 @@
+#pragma once
+// The `msprune` command: each subcommand lives in its own cmd_*.cpp and
+// registers itself on the top-level CLI::App. Failures are reported by
+// throwing msprune::Error; main() prints "msprune: error: <what>" and exits 1.
+#include <CLI/CLI.hpp>
+#include <string>
+
+namespace msprune::cli {
+
+// Registration functions (one per cmd_*.cpp).
+void add_version_command(CLI::App& app);
+
+// --- shared option helpers -------------------------------------------------
+// Number of hardware threads (at least 1).
+int hardware_threads();
+// Adds `--threads T` (default: all cores) to a subcommand.
+CLI::Option* add_threads_option(CLI::App* sub, int* threads);
+// The CIFAR folder: --data DIR, else $MSPRUNE_DATA, else data/cifar10.
+std::string resolve_data_dir(const std::string& flag_value);
+// Adds `--data DIR` (see resolve_data_dir).
+CLI::Option* add_data_option(CLI::App* sub, std::string* dir);
+
+}  // namespace msprune::cli

@@ -1,0 +1,24 @@
+// msprune: mean-shift channel pruning for CNNs served inside a TEE.
+#include <cstdio>
+#include <exception>
+
+#include "cli/commands.h"
+
+int main(int argc, char** argv) {
+  CLI::App app{"msprune: mean-shift network pruning for TEE inference"};
+  app.require_subcommand(1);
+  app.set_help_all_flag("--help-all", "Show help for every subcommand");
+
+  using namespace msprune::cli;
+  add_version_command(app);
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    return app.exit(e);
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "msprune: error: %s\n", e.what());
+    return 1;
+  }
+  return 0;
+}
