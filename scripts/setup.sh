@@ -12,6 +12,7 @@ PACKAGES=(
   libtorch-dev libopenblas0-pthread      # LibTorch 1.13 + a fast BLAS
   libdnnl-dev                            # oneDNN: benchmark peer
   libssl-dev libseccomp-dev              # sealing/attestation, enclave sandbox
+  libcurl4-openssl-dev zlib1g-dev        # `msprune data fetch`
   libgtest-dev libgmock-dev libbenchmark-dev
   libcli11-dev nlohmann-json3-dev libfmt-dev libhwy-dev
   gnuplot-nox                            # plots

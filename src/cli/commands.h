@@ -9,6 +9,9 @@ namespace msprune::cli {
 
 // Registration functions (one per cmd_*.cpp).
 void add_version_command(CLI::App& app);
+void add_data_commands(CLI::App& app);
+void add_train_command(CLI::App& app);  // also `finetune`
+void add_eval_command(CLI::App& app);
 
 // --- shared option helpers -------------------------------------------------
 // Number of hardware threads (at least 1).

@@ -11,6 +11,9 @@ int main(int argc, char** argv) {
 
   using namespace msprune::cli;
   add_version_command(app);
+  add_data_commands(app);
+  add_train_command(app);
+  add_eval_command(app);
 
   try {
     app.parse(argc, argv);

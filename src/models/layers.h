@@ -1,0 +1,40 @@
+#pragma once
+// Building blocks shared by the zoo.
+#include <torch/torch.h>
+
+namespace msprune::models {
+
+// Network Slimming's channel selection: keeps the channels listed in the
+// `indices` buffer (sorted, unique, each < num_channels). After a BN whose
+// width a residual sum or a concatenation fixes, it is how pruning removes
+// channels without touching the BN. An unpruned selection keeps everything.
+class ChannelSelectionImpl : public torch::nn::Module {
+ public:
+  ChannelSelectionImpl(int64_t num_channels, int64_t kept);
+  torch::Tensor forward(const torch::Tensor& x);
+  int64_t num_channels() const { return num_channels_; }
+  int64_t kept() const { return indices.size(0); }
+  // Throws msprune::Error unless indices are sorted, unique, in range and as
+  // many as the configuration says.
+  void validate(const std::string& where) const;
+  // Replaces the kept channels (same count); validates.
+  void set_indices(const torch::Tensor& idx);
+
+  torch::Tensor indices;  // int64 [kept]
+
+ private:
+  int64_t num_channels_, expected_kept_;
+};
+TORCH_MODULE(ChannelSelection);
+
+torch::nn::Conv2d make_conv(int64_t in, int64_t out, int64_t k, int64_t stride = 1);
+torch::nn::BatchNorm2d make_bn(int64_t c);
+
+// Network Slimming's initialisation: convs ~ N(0, sqrt(2 / (k*k*out))),
+// BN gamma = gamma_init, beta = 0.
+void init_conv(torch::nn::Conv2dImpl& conv);
+void init_bn(torch::nn::BatchNorm2dImpl& bn, double gamma_init);
+// Applies both to every conv / BN below `m`.
+void init_all(torch::nn::Module& m, double gamma_init);
+
+}  // namespace msprune::models

@@ -1,0 +1,251 @@
+#include "train/trainer.h"
+
+#include <chrono>
+#include <cmath>
+
+#include "train/checkpoint.h"
+#include "util/error.h"
+#include "util/progress.h"
+#include "util/table.h"
+
+namespace msprune::train {
+using nlohmann::json;
+using Clock = std::chrono::steady_clock;
+
+json TrainOptions::to_json() const {
+  return {{"epochs", epochs},     {"batch_size", batch_size},   {"lr", lr},
+          {"momentum", momentum}, {"nesterov", nesterov},       {"weight_decay", weight_decay},
+          {"sparsity", sparsity}, {"schedule", schedule},       {"seed", seed},
+          {"max_steps", max_steps}, {"eval_batch", eval_batch}};
+}
+
+TrainOptions TrainOptions::from_json(const json& j) {
+  TrainOptions o;
+  try {
+    o.epochs = j.at("epochs");
+    o.batch_size = j.at("batch_size");
+    o.lr = j.at("lr");
+    o.momentum = j.at("momentum");
+    o.nesterov = j.at("nesterov");
+    o.weight_decay = j.at("weight_decay");
+    o.sparsity = j.at("sparsity");
+    o.schedule = j.at("schedule");
+    o.seed = j.at("seed");
+    o.max_steps = j.value("max_steps", int64_t(-1));
+    o.eval_batch = j.value("eval_batch", int64_t(256));
+  } catch (const json::exception& e) {
+    throw Error(std::string("malformed training options: ") + e.what());
+  }
+  o.validate();
+  return o;
+}
+
+void TrainOptions::validate() const {
+  if (epochs < 1 || epochs > 100000) throw Error("--epochs must be in 1..100000, got " + std::to_string(epochs));
+  if (batch_size < 1 || batch_size > 65536) throw Error("--batch-size must be in 1..65536");
+  if (!(lr > 0 && lr < 100)) throw Error("--lr must be in (0, 100)");
+  if (!(momentum >= 0 && momentum < 1)) throw Error("--momentum must be in [0, 1)");
+  if (nesterov && momentum == 0) throw Error("--nesterov needs a momentum > 0");
+  if (!(weight_decay >= 0 && weight_decay < 1)) throw Error("--weight-decay must be in [0, 1)");
+  if (!(sparsity >= 0 && sparsity < 1)) throw Error("--sparsity must be in [0, 1)");
+  if (schedule != "step" && schedule != "cosine") throw Error("--schedule must be step or cosine");
+  if (eval_batch < 1) throw Error("eval batch must be positive");
+}
+
+json TrainState::to_json() const {
+  return {{"epoch", epoch}, {"batch", batch}, {"step", step}, {"best_acc", best_acc}, {"history", history}};
+}
+
+TrainState TrainState::from_json(const json& j) {
+  TrainState s;
+  try {
+    s.epoch = j.at("epoch");
+    s.batch = j.at("batch");
+    s.step = j.at("step");
+    s.best_acc = j.at("best_acc");
+    s.history = j.value("history", json::array());
+  } catch (const json::exception& e) {
+    throw Error(std::string("malformed training state: ") + e.what());
+  }
+  if (s.epoch < 0 || s.batch < 0 || s.step < 0) throw Error("malformed training state: negative counters");
+  return s;
+}
+
+double evaluate(const models::Net& model, data::BatchPipeline& test, int64_t batch) {
+  torch::NoGradGuard ng;
+  bool was_training = model->is_training();
+  model->eval();
+  int64_t correct = 0, n = test.size();
+  for (int64_t s = 0; s < n; s += batch) {
+    auto [x, y] = test.eval_batch(s, std::min(batch, n - s));
+    correct += model->forward(x).argmax(1).eq(y).sum().item<int64_t>();
+  }
+  model->train(was_training);
+  return n ? double(correct) / double(n) : 0.0;
+}
+
+double mean_abs_gamma(const models::Net& model) {
+  torch::NoGradGuard ng;
+  double sum = 0;
+  int64_t n = 0;
+  for (auto& b : model->batchnorms()) {
+    sum += b.bn->weight.abs().sum().item<double>();
+    n += b.bn->weight.numel();
+  }
+  return n ? sum / double(n) : 0.0;
+}
+
+double lr_at(const TrainOptions& o, int64_t epoch) {
+  if (o.schedule == "cosine") return o.lr * 0.5 * (1.0 + std::cos(M_PI * double(epoch) / double(o.epochs)));
+  double lr = o.lr;
+  // Network Slimming: x0.1 when epoch reaches 50% and 75% of the epochs.
+  if (double(epoch) >= 0.5 * o.epochs) lr *= 0.1;
+  if (double(epoch) >= 0.75 * o.epochs) lr *= 0.1;
+  return lr;
+}
+
+void add_sparsity_gradient(const models::Net& model, double s) {
+  if (s == 0) return;
+  torch::NoGradGuard ng;
+  for (auto& b : model->batchnorms()) {
+    auto& w = b.bn->weight;
+    if (w.grad().defined()) w.mutable_grad().add_(torch::sign(w), s);
+  }
+}
+
+Trainer::Trainer(models::Net model, data::BatchPipeline& train, data::BatchPipeline* test, TrainOptions opt,
+                 torch::Device device)
+    : model_(std::move(model)), train_(train), test_(test), opt_(std::move(opt)), device_(device) {
+  opt_.validate();
+  model_->to(device_);
+  opt_sgd_ = std::make_unique<torch::optim::SGD>(model_->parameters(), torch::optim::SGDOptions(lr_at(opt_, 0))
+                                                                           .momentum(opt_.momentum)
+                                                                           .nesterov(opt_.nesterov)
+                                                                           .weight_decay(opt_.weight_decay));
+}
+
+void Trainer::resume(const std::filesystem::path& ckpt) {
+  Checkpoint c = load_checkpoint(ckpt);
+  if (c.model->spec().to_json() != model_->spec().to_json())
+    throw Error(ckpt.string() + ": checkpoint holds " + c.model->spec().name() + ", but this run trains " +
+                model_->spec().name());
+  if (!c.meta.contains("state") || !c.meta.contains("train"))
+    throw Error(ckpt.string() + ": checkpoint has no training state to resume from");
+  TrainOptions saved = TrainOptions::from_json(c.meta["train"]);
+  for (const char* k : {"batch_size", "lr", "momentum", "nesterov", "weight_decay", "sparsity", "schedule", "seed"}) {
+    if (saved.to_json()[k] != opt_.to_json()[k])
+      throw Error(ckpt.string() + ": cannot resume: --" + std::string(k) + " was " + saved.to_json()[k].dump() +
+                  ", now " + opt_.to_json()[k].dump() + " (use the original options)");
+  }
+  {
+    torch::NoGradGuard ng;
+    auto src = c.model->named_parameters();
+    auto dst = model_->named_parameters();
+    for (auto& p : dst) p.value().copy_(src[p.key()]);
+    auto sb = c.model->named_buffers();
+    for (auto& b : model_->named_buffers()) b.value().copy_(sb[b.key()]);
+  }
+  if (!load_optimizer_state(ckpt, *opt_sgd_)) throw Error(ckpt.string() + ": checkpoint has no optimizer state");
+  state_ = TrainState::from_json(c.meta["state"]);
+}
+
+double Trainer::step(const torch::Tensor& x, const torch::Tensor& y) {
+  opt_sgd_->zero_grad();
+  auto loss = torch::nn::functional::cross_entropy(model_->forward(x), y);
+  loss.backward();
+  add_sparsity_gradient(model_, opt_.sparsity);
+  opt_sgd_->step();
+  return loss.item<double>();
+}
+
+void Trainer::save(const std::filesystem::path& out, const json& extra_meta, double last_acc) {
+  if (out.empty()) return;
+  json meta = extra_meta.is_object() ? extra_meta : json::object();
+  meta["train"] = opt_.to_json();
+  meta["state"] = state_.to_json();
+  meta["metrics"] = {{"test_acc", last_acc},
+                     {"best_acc", state_.best_acc},
+                     {"params", model_->num_params()},
+                     {"macs", model_->macs()}};
+  save_checkpoint(out, model_, opt_sgd_.get(), meta);
+}
+
+json Trainer::run(const std::filesystem::path& out, const std::function<void(const json&)>& on_epoch,
+                  const json& extra_meta) {
+  const int64_t nb = train_.batches_per_epoch(opt_.batch_size);
+  double last_acc = state_.history.empty() ? -1.0 : state_.history.back().value("test_acc", -1.0);
+  bool stopped = false;
+  model_->train();
+  while (state_.epoch < opt_.epochs && !stopped) {
+    const int64_t e = state_.epoch;
+    const double lr = lr_at(opt_, e);
+    for (auto& g : opt_sgd_->param_groups()) static_cast<torch::optim::SGDOptions&>(g.options()).lr(lr);
+    Progress bar(strf("epoch %lld/%d", (long long)e + 1, opt_.epochs), uint64_t(nb - state_.batch), "batch",
+                 opt_.progress);
+    double loss_sum = 0, data_s = 0, model_s = 0;
+    int64_t seen = 0, correct = 0, batches = 0;
+    auto t_epoch = Clock::now();
+    for (int64_t b = state_.batch; b < nb; ++b) {
+      if (opt_.max_steps >= 0 && state_.step >= opt_.max_steps) {
+        stopped = true;
+        break;
+      }
+      auto t0 = Clock::now();
+      auto [x, y] = train_.train_batch(opt_.seed, e, b, opt_.batch_size);
+      auto t1 = Clock::now();
+      opt_sgd_->zero_grad();
+      auto logits = model_->forward(x);
+      auto loss = torch::nn::functional::cross_entropy(logits, y);
+      loss.backward();
+      add_sparsity_gradient(model_, opt_.sparsity);
+      opt_sgd_->step();
+      double l = loss.item<double>();
+      auto t2 = Clock::now();
+      data_s += std::chrono::duration<double>(t1 - t0).count();
+      model_s += std::chrono::duration<double>(t2 - t1).count();
+      {
+        torch::NoGradGuard ng;
+        correct += logits.argmax(1).eq(y).sum().item<int64_t>();
+      }
+      loss_sum += l * double(x.size(0));
+      seen += x.size(0);
+      ++batches;
+      ++state_.step;
+      state_.batch = b + 1;
+      bar.tick(1, strf("loss %.3f  %.0f img/s", loss_sum / double(seen), double(seen) / bar.elapsed_s()));
+    }
+    bar.finish();
+    if (stopped && state_.batch < nb) {
+      save(out, extra_meta, last_acc);
+      break;
+    }
+    double secs = std::chrono::duration<double>(Clock::now() - t_epoch).count();
+    double acc = test_ ? evaluate(model_, *test_, opt_.eval_batch) : -1.0;
+    last_acc = acc;
+    state_.best_acc = std::max(state_.best_acc, acc);
+    json rec = {{"epoch", e + 1},
+                {"train_loss", seen ? loss_sum / double(seen) : 0.0},
+                {"train_acc", seen ? double(correct) / double(seen) : 0.0},
+                {"test_acc", acc},
+                {"lr", lr},
+                {"seconds", secs},
+                {"images_per_s", secs > 0 ? double(seen) / secs : 0.0},
+                {"model_fraction", (data_s + model_s) > 0 ? model_s / (data_s + model_s) : 1.0},
+                {"mean_abs_gamma", mean_abs_gamma(model_)}};
+    state_.history.push_back(rec);
+    state_.epoch = e + 1;
+    state_.batch = 0;
+    save(out, extra_meta, acc);
+    if (on_epoch) on_epoch(rec);
+  }
+  return {{"epochs_done", state_.epoch},
+          {"steps", state_.step},
+          {"best_acc", state_.best_acc},
+          {"final_acc", last_acc},
+          {"params", model_->num_params()},
+          {"macs", model_->macs()},
+          {"checkpoint", out.string()},
+          {"stopped_at_max_steps", stopped}};
+}
+
+}  // namespace msprune::train
