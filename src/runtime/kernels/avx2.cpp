@@ -1,0 +1,57 @@
+// AVX2 + FMA instantiation of the optimized kernels (compiled with -mavx2
+// -mfma; only called after best_kernel_level() saw AVX2 and FMA on this CPU).
+#include <immintrin.h>
+
+#include <array>
+#include <utility>
+
+#include "runtime/internal.h"
+
+namespace msprune::rt::avx2 {
+namespace {
+
+alignas(64) constexpr int32_t kMaskTable[16] = {-1, -1, -1, -1, -1, -1, -1, -1,
+                                               0,  0,  0,  0,  0,  0,  0,  0};
+
+struct V {
+  using T = __m256;
+  static constexpr int L = 8, kRegs = 16, kMaxNV = 2;
+  static __m256i mask(int n) {
+    n = n < 0 ? 0 : n > 8 ? 8 : n;
+    return _mm256_loadu_si256(reinterpret_cast<const __m256i*>(kMaskTable + 8 - n));
+  }
+  static T zero() { return _mm256_setzero_ps(); }
+  static T load(const float* p) { return _mm256_loadu_ps(p); }
+  static T loadn(const float* p, int n) { return _mm256_maskload_ps(p, mask(n)); }
+  static void store(float* p, T v) { _mm256_storeu_ps(p, v); }
+  static void storen(float* p, T v, int n) { _mm256_maskstore_ps(p, mask(n), v); }
+  static T bcast(const float* p) { return _mm256_broadcast_ss(p); }
+  static T bcast_value(float v) { return _mm256_set1_ps(v); }
+  static T fma(T a, T b, T c) { return _mm256_fmadd_ps(a, b, c); }
+  static T add(T a, T b) { return _mm256_add_ps(a, b); }
+  static T max(T a, T b) { return _mm256_max_ps(a, b); }
+  static T div(T a, T b) { return _mm256_div_ps(a, b); }
+  static float hsum(T v) {
+    __m128 s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
+    s = _mm_add_ps(s, _mm_movehl_ps(s, s));
+    s = _mm_add_ss(s, _mm_movehdup_ps(s));
+    return _mm_cvtss_f32(s);
+  }
+  static T gather(const float* base, const uint32_t* idx) {
+    return _mm256_i32gather_ps(base, _mm256_loadu_si256(reinterpret_cast<const __m256i*>(idx)), 4);
+  }
+  static T gathern(const float* base, const uint32_t* idx, int n) {
+    const __m256i m = mask(n);
+    const __m256i i = _mm256_maskload_epi32(reinterpret_cast<const int*>(idx), m);
+    return _mm256_mask_i32gather_ps(_mm256_setzero_ps(), base, i, _mm256_castsi256_ps(m), 4);
+  }
+};
+
+#include "runtime/kernels/simd_kernels.h"
+
+}  // namespace
+
+extern const KernelTable kTable;
+const KernelTable kTable = {KernelLevel::kAvx2, conv2d, affine, max_pool, avg_pool, add, linear};
+
+}  // namespace msprune::rt::avx2

@@ -1,0 +1,239 @@
+#pragma once
+// Optimized kernels, written once over a vector-traits type `V` (V512 in
+// avx512.cpp, V256 in avx2.cpp) and compiled once per ISA. Included ONLY by
+// those two files, inside their own namespace, so no inline function compiled
+// with AVX-512 can be picked by the linker for a CPU without it.
+//
+// Each kernel is tested against its reference (src/runtime/ops/) in
+// tests/runtime/test_kernels.cpp with the tolerance declared there.
+//
+// V provides: T, L (lanes), kRegs (vector registers), kMaxNV (vectors per
+// conv sub-block), zero, load, loadn (first n lanes, rest 0; n <= 0 gives 0),
+// store, storen (first n lanes), bcast, bcast_value, fma, add, div, hsum,
+// gather, gathern, and max(a, b) with x86 semantics (b if either is NaN), which
+// the kernels call as max(0, x) / max(new, old) to match the reference's NaN
+// behaviour.
+
+// conv2d ---------------------------------------------------------------------
+//
+// Direct convolution on padded NHWC. The output pixels are flattened and cut
+// into tiles of NP pixels; the output channels of each CONV_PACKED block into
+// sub-blocks of NV vectors. The micro-kernel keeps NP×NV accumulators in
+// registers and walks the block's weight rows ((tap, ci) -> Bw floats) in
+// storage order: one pass over contiguous weights per tile, broadcasts from
+// the NP input pixels. The input's zero border stands in for padding, so the
+// loop has no bounds checks.
+
+struct ConvTile {
+  const float* in[8];  // per pixel: input at tap (0, 0), channel 0
+  float* out[8];       // per pixel: output at channel co0
+};
+
+template <int NV, int NP>
+inline void conv_micro(const ConvTile& t, const float* w, int bw, const int* tap_off, int taps,
+                       int ci_n, const float* bias, int nvalid, bool relu) {
+  using T = typename V::T;
+  constexpr int L = V::L;
+  T acc[NP][NV];
+  for (int v = 0; v < NV; ++v) {
+    const T b = bias ? (nvalid >= (v + 1) * L ? V::load(bias + v * L)
+                                              : V::loadn(bias + v * L, nvalid - v * L))
+                     : V::zero();
+    for (int p = 0; p < NP; ++p) acc[p][v] = b;
+  }
+  const float* wp = w;
+  for (int tap = 0; tap < taps; ++tap) {
+    const int to = tap_off[tap];
+    const float* ip[NP];
+    for (int p = 0; p < NP; ++p) ip[p] = t.in[p] + to;
+    for (int ci = 0; ci < ci_n; ++ci) {
+      T wv[NV];
+      for (int v = 0; v < NV; ++v) wv[v] = V::load(wp + v * L);
+      for (int p = 0; p < NP; ++p) {
+        const T b = V::bcast(ip[p] + ci);
+        for (int v = 0; v < NV; ++v) acc[p][v] = V::fma(b, wv[v], acc[p][v]);
+      }
+      wp += bw;
+    }
+  }
+  const T z = V::zero();
+  for (int p = 0; p < NP; ++p)
+    for (int v = 0; v < NV; ++v) {
+      const T r = relu ? V::max(z, acc[p][v]) : acc[p][v];
+      if (nvalid >= (v + 1) * L)
+        V::store(t.out[p] + v * L, r);
+      else if (nvalid > v * L)
+        V::storen(t.out[p] + v * L, r, nvalid - v * L);
+    }
+}
+
+using MicroFn = void (*)(const ConvTile&, const float*, int, const int*, int, int, const float*,
+                         int, bool);
+
+template <int NV, int... P>
+constexpr std::array<MicroFn, sizeof...(P)> micro_row(std::integer_sequence<int, P...>) {
+  return {&conv_micro<NV, P + 1>...};
+}
+
+// Pixels per tile for NV vectors: keeps NP×NV accumulators + NV weights within
+// the vector registers and the NP input pointers within the general registers.
+constexpr int tile_pixels(int nv) { return V::kRegs >= 32 ? (nv >= 4 ? 6 : 8) : (nv >= 2 ? 6 : 8); }
+
+constexpr int kMaxTile = 8;
+constexpr std::array<std::array<MicroFn, kMaxTile>, 4> kMicro = {
+    micro_row<1>(std::make_integer_sequence<int, kMaxTile>{}),
+    micro_row<2>(std::make_integer_sequence<int, kMaxTile>{}),
+    micro_row<V::kMaxNV >= 3 ? 3 : 1>(std::make_integer_sequence<int, kMaxTile>{}),
+    micro_row<V::kMaxNV >= 4 ? 4 : 1>(std::make_integer_sequence<int, kMaxTile>{})};
+
+// Calls fn(co0, bw, s, nv) for every sub-block: each CONV_PACKED block of bw
+// channels cut into pieces of at most kMaxNV vectors.
+template <typename Fn>
+inline void for_each_sub(int o, int block, Fn&& fn) {
+  constexpr int SW = V::kMaxNV * V::L;
+  const int op = (o + 15) / 16 * 16;
+  for (int co0 = 0; co0 < op; co0 += block) {
+    const int bw = op - co0 < block ? op - co0 : block;
+    for (int s = 0; s < bw; s += SW) fn(co0, bw, s, ((bw - s < SW ? bw - s : SW) + V::L - 1) / V::L);
+  }
+}
+
+void conv2d(const ConvArgs& a, int part, int parts) {
+  const int k = a.k, taps = k * k, ci_n = a.x.c, o = a.y.c;
+  int tap_off[9];
+  for (int ky = 0; ky < k; ++ky)
+    for (int kx = 0; kx < k; ++kx) tap_off[ky * k + kx] = ky * a.x.rs + kx * a.x.cs;
+  const int npix = a.y.h * a.y.w;
+
+  // Work items are (sub-block, tile) pairs in that order; a share takes a
+  // contiguous range, so each thread streams whole weight blocks.
+  int64_t items = 0;
+  for_each_sub(o, a.block, [&](int, int, int, int nv) {
+    items += (npix + tile_pixels(nv) - 1) / tile_pixels(nv);
+  });
+  int64_t begin, end;
+  split(items, part, parts, &begin, &end);
+  int64_t base = 0;
+  for_each_sub(o, a.block, [&](int co0, int bw, int s, int nv) {
+    const int np = tile_pixels(nv);
+    const int64_t ntiles = (npix + np - 1) / np;
+    const int64_t t0 = begin > base ? begin - base : 0;
+    const int64_t t1 = end - base < ntiles ? end - base : ntiles;
+    base += ntiles;
+    if (t0 >= t1) return;
+    const float* w = a.w + int64_t(co0) * taps * ci_n + s;
+    const float* bias = a.bias ? a.bias + co0 + s : nullptr;
+    const int valid = o - (co0 + s);
+    ConvTile t;
+    for (int64_t tix = t0; tix < t1; ++tix) {
+      const int p0 = int(tix) * np;
+      const int cnt = npix - p0 < np ? npix - p0 : np;
+      for (int p = 0; p < cnt; ++p) {
+        const int oy = (p0 + p) / a.y.w, ox = (p0 + p) % a.y.w;
+        t.in[p] = a.x.at(oy * a.stride - a.pad, ox * a.stride - a.pad);
+        t.out[p] = a.y.at(oy, ox) + co0 + s;
+      }
+      kMicro[nv - 1][cnt - 1](t, w, bw, tap_off, taps, ci_n, bias, valid, a.relu);
+    }
+  });
+}
+
+// affine ---------------------------------------------------------------------
+
+void affine(const AffineArgs& a, int part, int parts) {
+  using T = typename V::T;
+  constexpr int L = V::L;
+  int64_t y0, y1;
+  split(a.y.h, part, parts, &y0, &y1);
+  const T z = V::zero();
+  const int c_n = a.y.c;
+  for (int64_t yy = y0; yy < y1; ++yy)
+    for (int xx = 0; xx < a.y.w; ++xx) {
+      const float* in = a.x.at(int(yy), xx);
+      float* out = a.y.at(int(yy), xx);
+      int c = 0;
+      for (; c + L <= c_n; c += L) {
+        const T v = a.index ? V::gather(in, a.index + c) : V::load(in + c);
+        T r = V::fma(v, V::load(a.scale + c), V::load(a.shift + c));
+        if (a.relu) r = V::max(z, r);
+        V::store(out + c, r);
+      }
+      if (c < c_n) {
+        const int n = c_n - c;
+        const T v = a.index ? V::gathern(in, a.index + c, n) : V::loadn(in + c, n);
+        T r = V::fma(v, V::loadn(a.scale + c, n), V::loadn(a.shift + c, n));
+        if (a.relu) r = V::max(z, r);
+        V::storen(out + c, r, n);
+      }
+    }
+}
+
+// pools --------------------------------------------------------------------
+
+template <bool kMax>
+void pool(const PoolArgs& a, int part, int parts) {
+  using T = typename V::T;
+  constexpr int L = V::L;
+  int64_t y0, y1;
+  split(a.y.h, part, parts, &y0, &y1);
+  const int c_n = a.y.c;
+  const T div = V::bcast_value(float(a.k * a.k));
+  for (int64_t oy = y0; oy < y1; ++oy)
+    for (int ox = 0; ox < a.y.w; ++ox) {
+      float* out = a.y.at(int(oy), ox);
+      for (int c = 0; c < c_n; c += L) {
+        const int n = c_n - c < L ? c_n - c : L;
+        T acc = kMax ? V::loadn(a.x.at(int(oy) * a.s, ox * a.s) + c, n) : V::zero();
+        for (int ky = 0; ky < a.k; ++ky)
+          for (int kx = 0; kx < a.k; ++kx) {
+            const T v = V::loadn(a.x.at(int(oy) * a.s + ky, ox * a.s + kx) + c, n);
+            acc = kMax ? V::max(v, acc) : V::add(acc, v);
+          }
+        if (!kMax) acc = V::div(acc, div);
+        V::storen(out + c, acc, n);
+      }
+    }
+}
+
+void max_pool(const PoolArgs& a, int part, int parts) { pool<true>(a, part, parts); }
+void avg_pool(const PoolArgs& a, int part, int parts) { pool<false>(a, part, parts); }
+
+// add ----------------------------------------------------------------------
+
+void add(const AddArgs& a, int part, int parts) {
+  using T = typename V::T;
+  constexpr int L = V::L;
+  int64_t y0, y1;
+  split(a.y.h, part, parts, &y0, &y1);
+  const T z = V::zero();
+  for (int64_t yy = y0; yy < y1; ++yy)
+    for (int xx = 0; xx < a.y.w; ++xx) {
+      const float* p = a.a.at(int(yy), xx);
+      const float* q = a.b.at(int(yy), xx);
+      float* out = a.y.at(int(yy), xx);
+      for (int c = 0; c < a.y.c; c += L) {
+        const int n = a.y.c - c < L ? a.y.c - c : L;
+        T r = V::add(V::loadn(p + c, n), V::loadn(q + c, n));
+        if (a.relu) r = V::max(z, r);
+        V::storen(out + c, r, n);
+      }
+    }
+}
+
+// linear -------------------------------------------------------------------
+
+void linear(const LinearArgs& a, int part, int parts) {
+  using T = typename V::T;
+  constexpr int L = V::L;
+  int64_t o0, o1;
+  split(a.out, part, parts, &o0, &o1);
+  for (int64_t o = o0; o < o1; ++o) {
+    const float* w = a.w + o * a.in;
+    T acc = V::zero();
+    for (int i = 0; i < a.in; i += L) {
+      const int n = a.in - i < L ? a.in - i : L;
+      acc = V::fma(V::loadn(w + i, n), V::loadn(a.x + i, n), acc);
+    }
+    a.y[o] = V::hsum(acc) + (a.bias ? a.bias[o] : 0.0f);
+  }
+}

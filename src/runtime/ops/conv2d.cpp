@@ -1,0 +1,72 @@
+// CONV2D: K×K convolution (K = 1 or 3), stride 1 or 2, zero padding, optional
+// bias and fused ReLU, on padded NHWC activations with CONV_PACKED weights.
+#include "runtime/internal.h"
+
+namespace msprune::rt {
+
+Status verify_conv2d(const VerifyCtx& v, uint32_t i, const fmt::OpRec& o, Error* err) {
+  if (Status s = check_unused(v, i, o, 1, 2, 3, err); s != Status::kOk) return s;
+  const unsigned long long off = v.op_off(i);
+  ActShape x, y;
+  if (Status s = v.act(i, "input", o.in[0], &x, err); s != Status::kOk) return s;
+  if (Status s = v.act(i, "output", o.out, &y, err); s != Status::kOk) return s;
+  const uint32_t k = o.p[0], stride = o.p[1], pad = o.p[2];
+  if ((k != 1 && k != 3) || (stride != 1 && stride != 2) || pad > k / 2)
+    return fail(err, Status::kBadOp, off + fmt::orec::kP,
+                "op %u (conv2d) at offset %llu: kernel %u stride %u pad %u (kernel 1 or 3, stride "
+                "1 or 2, pad <= kernel/2)", i, off, k, stride, pad);
+  if (pad > x.pad)
+    return fail(err, Status::kBadOp, off + fmt::orec::kP + 8,
+                "op %u (conv2d) at offset %llu: pad %u exceeds the input buffer's border %u", i,
+                off, pad, x.pad);
+  if (x.h + 2 * pad < k || x.w + 2 * pad < k)
+    return fail(err, Status::kBadOp, off, "op %u (conv2d) at offset %llu: input %ux%u too small "
+                "for kernel %u pad %u", i, off, x.h, x.w, k, pad);
+  const uint32_t ho = (x.h + 2 * pad - k) / stride + 1, wo = (x.w + 2 * pad - k) / stride + 1;
+  if (y.h != ho || y.w != wo)
+    return fail(err, Status::kBadOp, off + fmt::orec::kOut,
+                "op %u (conv2d) at offset %llu: output %ux%u, expected %ux%u from input %ux%u", i,
+                off, y.h, y.w, ho, wo, x.h, x.w);
+  if (o.w[0] == fmt::kNone)
+    return fail(err, Status::kBadOp, off + fmt::orec::kW, "op %u (conv2d) at offset %llu: no weights",
+                i, off);
+  const uint32_t wd[4] = {y.c, x.c, k, k};
+  if (Status s = v.weight(i, "weight", o.w[0], fmt::kWeight, fmt::kConvPacked, wd, err);
+      s != Status::kOk)
+    return s;
+  if (o.w[1] != fmt::kNone) {
+    const uint32_t bd[4] = {y.c, 0, 0, 0};
+    if (Status s = v.weight(i, "bias", o.w[1], fmt::kWeight, fmt::kDense, bd, err); s != Status::kOk)
+      return s;
+  }
+  return Status::kOk;
+}
+
+// Reference: explicit bounds checks (it does not rely on the zero border), sums
+// over (ky, kx, ci) in that order. Shares split the output rows.
+void conv2d_ref(const ConvArgs& a, int part, int parts) {
+  int64_t y0, y1;
+  split(a.y.h, part, parts, &y0, &y1);
+  const int k = a.k, ci_n = a.x.c, o = a.y.c;
+  for (int64_t oy = y0; oy < y1; ++oy)
+    for (int ox = 0; ox < a.y.w; ++ox) {
+      float* out = a.y.at(int(oy), ox);
+      for (int co = 0; co < o; ++co) {
+        float acc = a.bias ? a.bias[co] : 0.0f;
+        for (int ky = 0; ky < k; ++ky) {
+          const int iy = int(oy) * a.stride - a.pad + ky;
+          if (iy < 0 || iy >= a.x.h) continue;
+          for (int kx = 0; kx < k; ++kx) {
+            const int ix = ox * a.stride - a.pad + kx;
+            if (ix < 0 || ix >= a.x.w) continue;
+            const float* in = a.x.at(iy, ix);
+            for (int ci = 0; ci < ci_n; ++ci)
+              acc += in[ci] * a.w[conv_packed_index(co, ci, ky, kx, ci_n, k, o, a.block)];
+          }
+        }
+        out[co] = a.relu && acc < 0.0f ? 0.0f : acc;
+      }
+    }
+}
+
+}  // namespace msprune::rt

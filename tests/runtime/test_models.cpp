@@ -1,0 +1,216 @@
+// Whole graphs of the three families, built with the writer from random
+// weights, against an independent naive evaluation (rt_test_util.h), at every
+// kernel level, with threads, with weight streaming and with every planner option.
+#include <gtest/gtest.h>
+
+#include "rt_test_util.h"
+
+using namespace rt_test;
+
+namespace {
+
+struct Case {
+  const char* name;
+  msm::Tensor (*build)(Twin&);
+};
+
+msm::Tensor vgg(Twin& t) { return build_vgg(t); }
+msm::Tensor preresnet(Twin& t) { return build_preresnet(t); }
+msm::Tensor densenet(Twin& t) { return build_densenet(t); }
+const Case kCases[] = {{"vgg", vgg}, {"preresnet", preresnet}, {"densenet", densenet}};
+
+std::vector<rt::KernelLevel> levels() {
+  std::vector<rt::KernelLevel> v = {rt::KernelLevel::kReference};
+  if (rt::best_kernel_level() >= rt::KernelLevel::kAvx2) v.push_back(rt::KernelLevel::kAvx2);
+  if (rt::best_kernel_level() >= rt::KernelLevel::kAvx512) v.push_back(rt::KernelLevel::kAvx512);
+  return v;
+}
+
+// Declared tolerance for whole graphs: max |runtime - naive| <= 1e-4 * max |naive| + 1e-6.
+void expect_close(const std::vector<float>& got, const std::vector<float>& want, const char* what) {
+  ASSERT_EQ(got.size(), want.size());
+  float scale = 0, diff = 0;
+  for (size_t i = 0; i < want.size(); ++i) {
+    scale = std::max(scale, std::fabs(want[i]));
+    diff = std::max(diff, std::fabs(got[i] - want[i]));
+  }
+  EXPECT_LE(diff, 1e-4f * scale + 1e-6f) << what << ": max diff " << diff << " at scale " << scale;
+  EXPECT_GT(scale, 1e-3f) << what << ": degenerate logits";
+}
+
+class Models : public ::testing::TestWithParam<int> {};
+
+TEST_P(Models, MatchNaiveEvaluationEverywhere) {
+  const Case& c = kCases[GetParam()];
+  Twin t(3, 32, 32, 1234 + GetParam());
+  msm::Tensor out = c.build(t);
+  const std::vector<uint8_t> file = t.b.finish(out);
+  const auto input = t.uniform(3 * 32 * 32, -2.0f, 2.0f);
+  const auto want = t.eval(input, out);
+
+  for (rt::KernelLevel level : levels())
+    for (int threads : {1, 2}) {
+      Loaded l;
+      rt::InterpreterOptions io;
+      io.kernels = level;
+      io.threads = threads;
+      ASSERT_EQ(l.load(file, {}, io), rt::Status::kOk) << l.err.message;
+      std::vector<float> got(10);
+      for (int rep = 0; rep < 2; ++rep) {  // a second run reuses the dirty arena
+        ASSERT_EQ(l.interp.invoke(input.data(), got.data()), rt::Status::kOk);
+        expect_close(got, want, rt::kernel_level_name(level));
+      }
+    }
+}
+
+TEST_P(Models, StreamingEqualsResident) {
+  const Case& c = kCases[GetParam()];
+  Twin t(3, 32, 32, 99 + GetParam());
+  msm::Tensor out = c.build(t);
+  const std::vector<uint8_t> file = t.b.finish(out);
+  const auto input = t.uniform(3 * 32 * 32, -2.0f, 2.0f);
+
+  Loaded resident;
+  ASSERT_EQ(resident.load(file), rt::Status::kOk) << resident.err.message;
+  std::vector<float> a(10), b(10);
+  ASSERT_EQ(resident.interp.invoke(input.data(), a.data()), rt::Status::kOk);
+
+  StreamSource src{&file};
+  rt::LoadOptions lo;
+  lo.weights = rt::WeightMode::kStreaming;
+  rt::InterpreterOptions io;
+  io.fetch = &StreamSource::fetch;
+  io.fetch_ctx = &src;
+  Loaded streaming;
+  ASSERT_EQ(streaming.load(file, lo, io), rt::Status::kOk) << streaming.err.message;
+  EXPECT_EQ(streaming.model.arena_bytes(),
+            resident.model.arena_bytes() + (streaming.model.staging_bytes() + 63) / 64 * 64);
+  ASSERT_EQ(streaming.interp.invoke(input.data(), b.data()), rt::Status::kOk);
+  EXPECT_EQ(a, b);  // same kernels, same bytes: bit-identical
+  int with_weights = 0;
+  for (uint32_t i = 0; i < streaming.model.num_ops(); ++i) {
+    rt::OpInfo info;
+    ASSERT_EQ(streaming.model.op_info(i, &info), rt::Status::kOk);
+    with_weights += info.weight_bytes > 0;
+    EXPECT_LE(info.weight_bytes, streaming.model.staging_bytes());
+  }
+  EXPECT_EQ(src.calls, with_weights);
+
+  // A failing fetch fails the invoke cleanly, naming the op.
+  src.fail_at = 0;
+  rt::Error err;
+  EXPECT_EQ(streaming.interp.invoke(input.data(), b.data(), &err), rt::Status::kStreamFailed);
+  EXPECT_NE(std::string(err.message).find("op 0"), std::string::npos) << err.message;
+}
+
+TEST_P(Models, PlannerOptionsDoNotChangeResults) {
+  const Case& c = kCases[GetParam()];
+  Twin t(3, 32, 32, 7 + GetParam());
+  msm::Tensor out = c.build(t);
+  const auto input = t.uniform(3 * 32 * 32, -2.0f, 2.0f);
+  const auto want = t.eval(input, out);
+  uint64_t reuse_bytes = 0, no_reuse_bytes = 0;
+  for (int block : {16, 32, 48, 64})
+    for (bool in_place : {true, false})
+      for (bool reuse : {true, false}) {
+        msm::FinishOptions fo;
+        fo.conv_block = block;
+        fo.concat_in_place = in_place;
+        fo.reuse_buffers = reuse;
+        Loaded l;
+        ASSERT_EQ(l.load(t.b.finish(out, fo)), rt::Status::kOk) << l.err.message;
+        std::vector<float> got(10);
+        ASSERT_EQ(l.interp.invoke(input.data(), got.data()), rt::Status::kOk);
+        expect_close(got, want, "planner option");
+        if (block == 64 && in_place) (reuse ? reuse_bytes : no_reuse_bytes) = l.model.activation_bytes();
+      }
+  EXPECT_LT(reuse_bytes, no_reuse_bytes) << "lifetime-based reuse must save arena bytes";
+}
+
+INSTANTIATE_TEST_SUITE_P(Runtime, Models, ::testing::Values(0, 1, 2),
+                         [](const auto& info) { return std::string(kCases[info.param].name); });
+
+TEST(RuntimeModels, DenseNetConcatsArePlannedInPlace) {
+  Twin t(3, 32, 32, 5);
+  msm::Tensor out = build_densenet(t);
+  Loaded l;
+  ASSERT_EQ(l.load(t.b.finish(out)), rt::Status::kOk) << l.err.message;
+  int concats = 0;
+  for (uint32_t i = 0; i < l.model.num_ops(); ++i) {
+    rt::OpInfo info;
+    ASSERT_EQ(l.model.op_info(i, &info), rt::Status::kOk);
+    if (info.type != rt::OpType::kConcat) continue;
+    ++concats;
+    EXPECT_TRUE(info.in_place) << "concat op " << i << " copies";
+  }
+  EXPECT_EQ(concats, 9);
+  // Without in-place planning the same graph copies.
+  msm::FinishOptions fo;
+  fo.concat_in_place = false;
+  Loaded c;
+  ASSERT_EQ(c.load(t.b.finish(out, fo)), rt::Status::kOk);
+  for (uint32_t i = 0; i < c.model.num_ops(); ++i) {
+    rt::OpInfo info;
+    ASSERT_EQ(c.model.op_info(i, &info), rt::Status::kOk);
+    if (info.type == rt::OpType::kConcat) {
+      EXPECT_FALSE(info.in_place);
+    }
+  }
+}
+
+TEST(RuntimeModels, ConcatCornerCasesStillPlanCorrectly) {
+  // The same tensor twice, nested concats, a part that is also read later,
+  // and a concat feeding a 3x3 conv (padded root).
+  Twin t(3, 8, 8, 11);
+  auto a = t.conv(t.b.input(), 4, 3, 1, 1, true);
+  auto b = t.conv(a, 3, 1, 1, 0, false);
+  auto c1 = t.concat({a, b, a});
+  auto c2 = t.concat({c1, a});
+  auto d = t.conv(c2, 6, 3, 1, 1, true);
+  auto e = t.add(t.conv(b, 6, 1, 1, 0, false), d);
+  auto out = t.linear(t.gap(e), 5);
+  const auto input = t.uniform(3 * 8 * 8, -1, 1);
+  const auto want = t.eval(input, out);
+  Loaded l;
+  ASSERT_EQ(l.load(t.b.finish(out)), rt::Status::kOk) << l.err.message;
+  std::vector<float> got(5);
+  ASSERT_EQ(l.interp.invoke(input.data(), got.data()), rt::Status::kOk);
+  expect_close(got, want, "concat corner cases");
+}
+
+TEST(RuntimeModels, Uint8InputIsNormalisedInside) {
+  Twin t(3, 32, 32, 3);
+  msm::Tensor out = build_vgg(t);
+  const auto file = t.b.finish(out);
+  std::vector<uint8_t> img(3 * 32 * 32);
+  for (size_t i = 0; i < img.size(); ++i) img[i] = uint8_t(i * 37 + 11);
+  std::vector<float> norm(img.size());
+  for (size_t i = 0; i < img.size(); ++i) norm[i] = (float(img[i]) / 255.0f - 0.45f) / 0.25f;
+  Loaded l;
+  ASSERT_EQ(l.load(file), rt::Status::kOk);
+  std::vector<float> a(10), b(10);
+  ASSERT_EQ(l.interp.invoke_u8(img.data(), a.data()), rt::Status::kOk);
+  ASSERT_EQ(l.interp.invoke(norm.data(), b.data()), rt::Status::kOk);
+  EXPECT_EQ(a, b);
+  expect_close(a, t.eval(norm, out), "u8");
+}
+
+TEST(RuntimeModels, SoftmaxOutputAndHelpers) {
+  Twin t(3, 8, 8, 4);
+  auto x = t.gap(t.conv(t.b.input(), 6, 3, 1, 1, true));
+  auto out = t.softmax(t.linear(x, 7));
+  const auto input = t.uniform(3 * 8 * 8, -1, 1);
+  Loaded l;
+  ASSERT_EQ(l.load(t.b.finish(out)), rt::Status::kOk);
+  std::vector<float> p(7);
+  ASSERT_EQ(l.interp.invoke(input.data(), p.data()), rt::Status::kOk);
+  expect_close(p, t.eval(input, out), "softmax");
+  float sum = 0;
+  for (float v : p) sum += v;
+  EXPECT_NEAR(sum, 1.0f, 1e-5f);
+  const float v[] = {0.1f, 3.0f, -2.0f, 3.0f};
+  EXPECT_EQ(rt::argmax(v, 4), 1u);  // first of the ties
+  EXPECT_EQ(rt::argmax(v, 0), 0u);
+}
+
+}  // namespace
