@@ -62,7 +62,7 @@ bool render_plot(const PlotSpec& spec, const fs::path& out, std::string* why) {
   int mi = 0;
   for (const auto& m : spec.markers) {
     ++mi;
-    gp << "set arrow " << mi << " from " << m.x << ", graph 0 to " << m.x << ", graph 1 nohead lw 2 lc rgb "
+    gp << "set arrow " << mi << " from " << m.x << ", graph 0 to " << m.x << ", graph 1 nohead front lw 2 lc rgb "
        << quote(m.color) << (m.dash == "dashed" ? " dt 2" : "") << "\n";
     if (!m.label.empty())
       gp << "set label " << mi << " " << quote(m.label) << " at " << m.x << ", graph " << (0.97 - 0.05 * ((mi - 1) % 6))
