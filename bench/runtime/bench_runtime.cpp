@@ -9,7 +9,9 @@
 //    product; oneDNN picks its own blocked layouts, weights reordered once
 //    before timing), also timed primitive by primitive inside full runs.
 // 2. Whole networks: VGG-16 both ways; PreResNet-164 and DenseNet-40 ours.
-// 3. Memory: peak resident set of a fresh process that loads a .msm and runs
+// 3. Single layers typical of PreResNet (1x1, thin 3x3) and DenseNet (12
+//    outputs), ours inside a small model vs one oneDNN convolution.
+// 4. Memory: peak resident set of a fresh process that loads a .msm and runs
 //    it, against weights + arena.
 // Percentiles are over `runs` timed runs after `warmup` untimed ones.
 #include <omp.h>
@@ -24,6 +26,7 @@
 #include <fstream>
 #include <oneapi/dnnl/dnnl.hpp>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 #include "runtime/runtime.h"
@@ -244,6 +247,57 @@ DnnlResult run_dnnl(const std::vector<int>& cfg, int warmup, int runs) {
   return r;
 }
 
+// --- single layers of the other families ------------------------------------
+
+struct LayerShape {
+  const char* where;
+  int ci, co, hw, k, stride;
+};
+
+// Ours: a model input(3) -> conv1x1 (3 -> ci) -> THE LAYER -> gap -> linear,
+// timed through the op hook (op 1).
+Summary ours_layer(const LayerShape& l, int warmup, int runs) {
+  bench::ZooBuilder z(3);
+  msm::Tensor x = z.conv(z.b.input(), l.ci, 1, 1, 0, true);
+  if (l.hw != 32) x = z.b.avg_pool(x, 32 / l.hw, 32 / l.hw);
+  x = z.conv(x, l.co, l.k, l.stride, l.k / 2, true);
+  const std::vector<uint8_t> file = z.b.finish(z.classifier(z.b.global_avg_pool(x)));
+  OursResult r = run_ours(file, warmup, runs);
+  for (size_t i = 0; i < r.ops.size(); ++i)
+    if (r.ops[i].type == rt::OpType::kConv2d && r.ops[i].in_c == uint32_t(l.ci)) return r.per_op[i];
+  return {};
+}
+
+Summary dnnl_layer(const LayerShape& l, int warmup, int runs) {
+  using tag = dnnl::memory::format_tag;
+  using dt = dnnl::memory::data_type;
+  dnnl::engine eng(dnnl::engine::kind::cpu, 0);
+  dnnl::stream strm(eng);
+  const int ho = (l.hw + 2 * (l.k / 2) - l.k) / l.stride + 1;
+  dnnl::convolution_forward::desc d(
+      dnnl::prop_kind::forward_inference, dnnl::algorithm::convolution_direct,
+      {{1, l.ci, l.hw, l.hw}, dt::f32, tag::any}, {{l.co, l.ci, l.k, l.k}, dt::f32, tag::any},
+      {{l.co}, dt::f32, tag::x}, {{1, l.co, ho, ho}, dt::f32, tag::any}, {l.stride, l.stride},
+      {l.k / 2, l.k / 2}, {l.k / 2, l.k / 2});
+  dnnl::post_ops po;
+  po.append_eltwise(1.0f, dnnl::algorithm::eltwise_relu, 0.0f, 0.0f);
+  dnnl::primitive_attr attr;
+  attr.set_post_ops(po);
+  dnnl::convolution_forward::primitive_desc pd(d, attr, eng);
+  dnnl::memory src(pd.src_desc(), eng), w(pd.weights_desc(), eng), b({{l.co}, dt::f32, tag::x}, eng),
+      dst(pd.dst_desc(), eng);
+  for (dnnl::memory* m : {&src, &w, &b}) DnnlNet::fill(*m, 0.01f);
+  dnnl::convolution_forward conv(pd);
+  std::vector<double> t;
+  for (int i = 0; i < warmup + runs; ++i) {
+    const auto t0 = Clock::now();
+    conv.execute(strm, {{DNNL_ARG_SRC, src}, {DNNL_ARG_WEIGHTS, w}, {DNNL_ARG_BIAS, b}, {DNNL_ARG_DST, dst}});
+    strm.wait();
+    if (i >= warmup) t.push_back(ms_since(t0));
+  }
+  return summarize(t);
+}
+
 // --- memory: a fresh process loads and runs a .msm ---------------------------
 
 long vm_kib(const char* field) {
@@ -385,6 +439,27 @@ int main(int argc, char** argv) {
   row("densenet40", run_ours(dense40, warmup, runs));
   std::printf("Whole networks, ours (%s, 1 thread), random weights:\n%s\n",
               rt::kernel_level_name(ours.level), w.str().c_str());
+
+  std::fprintf(stderr, "bench_runtime: timing single layers...\n");
+  const LayerShape layers[] = {
+      {"preresnet s1 conv1", 64, 16, 32, 1, 1},   {"preresnet s1 conv2", 16, 16, 32, 3, 1},
+      {"preresnet s1 conv3", 16, 64, 32, 1, 1},   {"preresnet s2 down", 64, 128, 32, 1, 2},
+      {"preresnet s3 conv1", 256, 64, 8, 1, 1},   {"preresnet s3 conv2", 64, 64, 8, 3, 1},
+      {"preresnet s3 conv3", 64, 256, 8, 1, 1},   {"densenet s1 layer", 96, 12, 32, 3, 1},
+      {"densenet s2 layer", 240, 12, 16, 3, 1},   {"densenet s3 layer", 420, 12, 8, 3, 1},
+      {"densenet transition", 168, 168, 32, 1, 1},
+  };
+  Table lt({"layer", "shape", "MMAC", "ours p50", "GFLOP/s", "oneDNN p50", "GFLOP/s", "speed-up"});
+  for (const LayerShape& l : layers) {
+    const int ho = (l.hw + 2 * (l.k / 2) - l.k) / l.stride + 1;
+    const double macs = double(l.ci) * l.co * l.k * l.k * ho * ho;
+    const Summary a = ours_layer(l, warmup, runs), b = dnnl_layer(l, warmup, runs);
+    lt.add({l.where, strf("%dx%d %d->%d @%dx%d%s", l.k, l.k, l.ci, l.co, l.hw, l.hw, l.stride > 1 ? " s2" : ""),
+            strf("%.1f", macs / 1e6), strf("%.0f", a.p50 * 1e3), strf("%.1f", 2 * macs / (a.p50 * 1e6)),
+            strf("%.0f", b.p50 * 1e3), strf("%.1f", 2 * macs / (b.p50 * 1e6)), strf("%.2fx", b.p50 / a.p50)});
+  }
+  std::printf("Single layers of PreResNet-164 and DenseNet-40 (+ReLU), times in microseconds:\n%s\n",
+              lt.str().c_str());
 
   std::printf("Resident memory of a fresh process that loads the .msm and runs 5 inferences:\n");
   std::printf("  %s\n", measure_memory(exe_path, "vgg16", vgg16).c_str());

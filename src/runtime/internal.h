@@ -144,6 +144,9 @@ struct VerifyCtx {
   // A WEIGHT (or INDEX) tensor with exactly these dims (trailing zeros) and layout.
   Status weight(uint32_t op, const char* slot, uint32_t t, uint8_t kind, uint16_t layout,
                 const uint32_t dims[4], Error* err) const;
+  // Slot w0 required (`layout`, dims `wd`), slot w1 NONE or a DENSE bias [out].
+  Status weight_and_bias(uint32_t op, const fmt::OpRec& o, const char* name, uint16_t layout,
+                         const uint32_t wd[4], uint32_t out, Error* err) const;
 };
 
 // Per-op verification (one function per op file): slots, params, shapes.

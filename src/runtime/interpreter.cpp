@@ -362,7 +362,8 @@ void run_share(void* ctx, int part, int parts) {
 
 }  // namespace
 
-Status Interpreter::run(Error* err) {
+Status Interpreter::run(float* logits, Error* err) {
+  zero_border(input_act());
   PrepOp* ops = static_cast<PrepOp*>(ops_);
   const KernelTable* k = static_cast<const KernelTable*>(kernels_);
   ThreadPool* pool = static_cast<ThreadPool*>(pool_);
@@ -396,39 +397,41 @@ Status Interpreter::run(Error* err) {
       run_share(&call, 0, 1);
     if (opts_.hook) opts_.hook(opts_.hook_ctx, i, true);
   }
+  std::memcpy(logits, out_, sizeof(float) * model_->num_classes());
+  return Status::kOk;
+}
+
+namespace {
+// Writes the CHW image element by element through `value(c, index)` into the
+// padded NHWC input buffer.
+template <typename F>
+void write_input(const Act& in, F value) {
+  for (int c = 0; c < in.c; ++c)
+    for (int y = 0; y < in.h; ++y)
+      for (int x = 0; x < in.w; ++x)
+        in.at(y, x)[c] = value(c, (int64_t(c) * in.h + y) * in.w + x);
+}
+}  // namespace
+
+Status Interpreter::check_call(const void* input, const float* logits, Error* err) const {
+  if (!ready()) return fail(err, Status::kNotReady, Error::kNoOffset, "interpreter not initialised");
+  if (input == nullptr || logits == nullptr)
+    return fail(err, Status::kBadArgument, Error::kNoOffset, "input or logits pointer is null");
   return Status::kOk;
 }
 
 Status Interpreter::invoke(const float* input, float* logits, Error* err) {
-  if (!ready()) return fail(err, Status::kNotReady, Error::kNoOffset, "interpreter not initialised");
-  if (input == nullptr || logits == nullptr)
-    return fail(err, Status::kBadArgument, Error::kNoOffset, "input or logits pointer is null");
-  const Act in = input_act();
-  for (int c = 0; c < in.c; ++c)
-    for (int y = 0; y < in.h; ++y)
-      for (int x = 0; x < in.w; ++x) in.at(y, x)[c] = input[(int64_t(c) * in.h + y) * in.w + x];
-  zero_border(in);
-  if (Status s = run(err); s != Status::kOk) return s;
-  std::memcpy(logits, out_, sizeof(float) * model_->num_classes());
-  return Status::kOk;
+  if (Status s = check_call(input, logits, err); s != Status::kOk) return s;
+  write_input(input_act(), [&](int, int64_t i) { return input[i]; });
+  return run(logits, err);
 }
 
 Status Interpreter::invoke_u8(const uint8_t* image, float* logits, Error* err) {
-  if (!ready()) return fail(err, Status::kNotReady, Error::kNoOffset, "interpreter not initialised");
-  if (image == nullptr || logits == nullptr)
-    return fail(err, Status::kBadArgument, Error::kNoOffset, "image or logits pointer is null");
-  const Act in = input_act();
+  if (Status s = check_call(image, logits, err); s != Status::kOk) return s;
   const float* mean = model_->input_mean();
   const float* stdv = model_->input_std();
-  for (int c = 0; c < in.c; ++c)
-    for (int y = 0; y < in.h; ++y)
-      for (int x = 0; x < in.w; ++x)
-        in.at(y, x)[c] =
-            (float(image[(int64_t(c) * in.h + y) * in.w + x]) / 255.0f - mean[c]) / stdv[c];
-  zero_border(in);
-  if (Status s = run(err); s != Status::kOk) return s;
-  std::memcpy(logits, out_, sizeof(float) * model_->num_classes());
-  return Status::kOk;
+  write_input(input_act(), [&](int c, int64_t i) { return (float(image[i]) / 255.0f - mean[c]) / stdv[c]; });
+  return run(logits, err);
 }
 
 }  // namespace msprune::rt

@@ -237,7 +237,8 @@ class Interpreter {
   Act input_act() const;
 
  private:
-  Status run(Error* err);
+  Status check_call(const void* input, const float* logits, Error* err) const;
+  Status run(float* logits, Error* err);  // input already written
   void shutdown();
 
   const Model* model_ = nullptr;

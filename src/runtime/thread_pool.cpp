@@ -7,7 +7,7 @@ inline void cpu_relax() {
   __builtin_ia32_pause();
 #endif
 }
-constexpr int kSpin = 20000;  // polls before a worker sleeps (~tens of microseconds)
+constexpr int kSpin = 4000;  // polls before sleeping (a few microseconds)
 }  // namespace
 
 bool ThreadPool::start(int workers) {
@@ -54,7 +54,11 @@ void* ThreadPool::worker_main(void* arg) {
     seen = g;
     if (pool->stop_.load()) return nullptr;
     pool->fn_(pool->ctx_, slot->id, pool->parts_);
-    pool->pending_.fetch_sub(1, std::memory_order_acq_rel);
+    if (pool->pending_.fetch_sub(1, std::memory_order_acq_rel) == 1) {
+      pthread_mutex_lock(&pool->mu_);  // the caller may be asleep on done_
+      pthread_cond_broadcast(&pool->done_);
+      pthread_mutex_unlock(&pool->mu_);
+    }
   }
 }
 
@@ -73,7 +77,14 @@ void ThreadPool::run(Fn fn, void* ctx) {
   pthread_cond_broadcast(&cv_);
   pthread_mutex_unlock(&mu_);
   fn(ctx, 0, parts);
-  while (pending_.load(std::memory_order_acquire) != 0) cpu_relax();
+  // Spin briefly (the shares are balanced), then sleep: on a busy machine a
+  // descheduled worker must not cost a whole time slice of spinning.
+  for (int i = 0; i < kSpin && pending_.load(std::memory_order_acquire) != 0; ++i) cpu_relax();
+  if (pending_.load(std::memory_order_acquire) != 0) {
+    pthread_mutex_lock(&mu_);
+    while (pending_.load(std::memory_order_acquire) != 0) pthread_cond_wait(&done_, &mu_);
+    pthread_mutex_unlock(&mu_);
+  }
 }
 
 }  // namespace msprune::rt

@@ -34,7 +34,8 @@ class ThreadPool {
   Slot slots_[kMaxWorkers];
   int workers_ = 0;
   pthread_mutex_t mu_ = PTHREAD_MUTEX_INITIALIZER;
-  pthread_cond_t cv_ = PTHREAD_COND_INITIALIZER;
+  pthread_cond_t cv_ = PTHREAD_COND_INITIALIZER;    // a new generation was posted
+  pthread_cond_t done_ = PTHREAD_COND_INITIALIZER;  // the last worker finished
   std::atomic<uint64_t> gen_{0};
   std::atomic<int> pending_{0};
   std::atomic<bool> stop_{false};

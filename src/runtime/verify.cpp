@@ -275,6 +275,17 @@ Status VerifyCtx::weight(uint32_t op, const char* slot, uint32_t t, uint8_t kind
   return Status::kOk;
 }
 
+Status VerifyCtx::weight_and_bias(uint32_t op, const OpRec& o, const char* name, uint16_t layout,
+                                  const uint32_t wd[4], uint32_t out, Error* err) const {
+  if (o.w[0] == kNone)
+    return fail(err, Status::kBadOp, op_off(op) + fmt::orec::kW, "op %u (%s) at offset %llu: no weights",
+                op, name, U(op_off(op)));
+  if (Status s = weight(op, "weight", o.w[0], fmt::kWeight, layout, wd, err); s != Status::kOk) return s;
+  if (o.w[1] == kNone) return Status::kOk;
+  const uint32_t bd[4] = {out, 0, 0, 0};
+  return weight(op, "bias", o.w[1], fmt::kWeight, fmt::kDense, bd, err);
+}
+
 Status check_unused(const VerifyCtx& v, uint32_t i, const OpRec& o, int nin, int nw, int np,
                     Error* err) {
   const uint64_t off = v.op_off(i);

@@ -38,15 +38,24 @@ void expect_close(const std::vector<float>& got, const std::vector<float>& want,
   EXPECT_GT(scale, 1e-3f) << what << ": degenerate logits";
 }
 
-class Models : public ::testing::TestWithParam<int> {};
+class Models : public ::testing::TestWithParam<int> {
+ protected:
+  // Builds case GetParam() with random weights from `seed`; a random input.
+  void build(uint32_t seed) {
+    twin = std::make_unique<Twin>(3, 32, 32, seed + GetParam());
+    out = kCases[GetParam()].build(*twin);
+    file = twin->b.finish(out);
+    input = twin->uniform(3 * 32 * 32, -2.0f, 2.0f);
+  }
+  std::unique_ptr<Twin> twin;
+  msm::Tensor out;
+  std::vector<uint8_t> file;
+  std::vector<float> input;
+};
 
 TEST_P(Models, MatchNaiveEvaluationEverywhere) {
-  const Case& c = kCases[GetParam()];
-  Twin t(3, 32, 32, 1234 + GetParam());
-  msm::Tensor out = c.build(t);
-  const std::vector<uint8_t> file = t.b.finish(out);
-  const auto input = t.uniform(3 * 32 * 32, -2.0f, 2.0f);
-  const auto want = t.eval(input, out);
+  build(1234);
+  const auto want = twin->eval(input, out);
 
   for (rt::KernelLevel level : levels())
     for (int threads : {1, 2}) {
@@ -64,11 +73,7 @@ TEST_P(Models, MatchNaiveEvaluationEverywhere) {
 }
 
 TEST_P(Models, StreamingEqualsResident) {
-  const Case& c = kCases[GetParam()];
-  Twin t(3, 32, 32, 99 + GetParam());
-  msm::Tensor out = c.build(t);
-  const std::vector<uint8_t> file = t.b.finish(out);
-  const auto input = t.uniform(3 * 32 * 32, -2.0f, 2.0f);
+  build(99);
 
   Loaded resident;
   ASSERT_EQ(resident.load(file), rt::Status::kOk) << resident.err.message;
@@ -104,11 +109,8 @@ TEST_P(Models, StreamingEqualsResident) {
 }
 
 TEST_P(Models, PlannerOptionsDoNotChangeResults) {
-  const Case& c = kCases[GetParam()];
-  Twin t(3, 32, 32, 7 + GetParam());
-  msm::Tensor out = c.build(t);
-  const auto input = t.uniform(3 * 32 * 32, -2.0f, 2.0f);
-  const auto want = t.eval(input, out);
+  build(7);
+  const auto want = twin->eval(input, out);
   uint64_t reuse_bytes = 0, no_reuse_bytes = 0;
   for (int block : {16, 32, 48, 64})
     for (bool in_place : {true, false})
@@ -118,7 +120,7 @@ TEST_P(Models, PlannerOptionsDoNotChangeResults) {
         fo.concat_in_place = in_place;
         fo.reuse_buffers = reuse;
         Loaded l;
-        ASSERT_EQ(l.load(t.b.finish(out, fo)), rt::Status::kOk) << l.err.message;
+        ASSERT_EQ(l.load(twin->b.finish(out, fo)), rt::Status::kOk) << l.err.message;
         std::vector<float> got(10);
         ASSERT_EQ(l.interp.invoke(input.data(), got.data()), rt::Status::kOk);
         expect_close(got, want, "planner option");

@@ -27,19 +27,8 @@ Status verify_conv2d(const VerifyCtx& v, uint32_t i, const fmt::OpRec& o, Error*
     return fail(err, Status::kBadOp, off + fmt::orec::kOut,
                 "op %u (conv2d) at offset %llu: output %ux%u, expected %ux%u from input %ux%u", i,
                 off, y.h, y.w, ho, wo, x.h, x.w);
-  if (o.w[0] == fmt::kNone)
-    return fail(err, Status::kBadOp, off + fmt::orec::kW, "op %u (conv2d) at offset %llu: no weights",
-                i, off);
   const uint32_t wd[4] = {y.c, x.c, k, k};
-  if (Status s = v.weight(i, "weight", o.w[0], fmt::kWeight, fmt::kConvPacked, wd, err);
-      s != Status::kOk)
-    return s;
-  if (o.w[1] != fmt::kNone) {
-    const uint32_t bd[4] = {y.c, 0, 0, 0};
-    if (Status s = v.weight(i, "bias", o.w[1], fmt::kWeight, fmt::kDense, bd, err); s != Status::kOk)
-      return s;
-  }
-  return Status::kOk;
+  return v.weight_and_bias(i, o, "conv2d", fmt::kConvPacked, wd, y.c, err);
 }
 
 // Reference: explicit bounds checks (it does not rely on the zero border), sums

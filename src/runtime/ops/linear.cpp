@@ -13,18 +13,8 @@ Status verify_linear(const VerifyCtx& v, uint32_t i, const fmt::OpRec& o, Error*
     return fail(err, Status::kBadOp, off + fmt::orec::kIn,
                 "op %u (linear) at offset %llu: input %ux%u and output %ux%u must be 1x1", i, off,
                 x.h, x.w, y.h, y.w);
-  if (o.w[0] == fmt::kNone)
-    return fail(err, Status::kBadOp, off + fmt::orec::kW, "op %u (linear) at offset %llu: no weights",
-                i, off);
   const uint32_t wd[4] = {y.c, x.c, 0, 0};
-  if (Status s = v.weight(i, "weight", o.w[0], fmt::kWeight, fmt::kDense, wd, err); s != Status::kOk)
-    return s;
-  if (o.w[1] != fmt::kNone) {
-    const uint32_t bd[4] = {y.c, 0, 0, 0};
-    if (Status s = v.weight(i, "bias", o.w[1], fmt::kWeight, fmt::kDense, bd, err); s != Status::kOk)
-      return s;
-  }
-  return Status::kOk;
+  return v.weight_and_bias(i, o, "linear", fmt::kDense, wd, y.c, err);
 }
 
 void linear_ref(const LinearArgs& a, int part, int parts) {
