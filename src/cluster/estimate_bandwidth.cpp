@@ -25,6 +25,7 @@
 #include "cluster/mean_shift.h"
 #include "cluster/neighbors.h"
 #include "cluster/numpy_sum.h"
+#include "cluster/radix_sort.h"
 #include "cluster/validate.h"
 
 namespace msprune::cluster {
@@ -46,23 +47,54 @@ constexpr std::size_t kBatch = 500;  // gen_batches(len(X), 500)
 // k-th smallest |fl(x - s_j)| over the sorted values s, x = s[p] (first
 // occurrence). Windows [L, L + k - 1] containing p; A(L) = x - s[L] falls and
 // B(L) = s[L + k - 1] - x rises with L, the answer is min over L of max(A, B).
-double kth_distance_sorted(const std::vector<double>& s, std::size_t p, std::int64_t k) {
+// The first L with A(L) <= B(L) is found by galloping from `*hint` (the
+// previous point's answer: it moves little from one value to the next).
+double kth_distance_sorted(const std::vector<double>& s, std::size_t p, std::int64_t k,
+                           std::int64_t* hint) {
   const std::int64_t n = std::int64_t(s.size());
   const double x = s[p];
   const std::int64_t lo = std::max<std::int64_t>(0, std::int64_t(p) - k + 1);
   const std::int64_t hi = std::min<std::int64_t>(std::int64_t(p), n - k);
   auto A = [&](std::int64_t L) { return x - s[std::size_t(L)]; };
   auto B = [&](std::int64_t L) { return s[std::size_t(L + k - 1)] - x; };
-  // First L in [lo, hi] with A(L) <= B(L).
-  std::int64_t a = lo, b = hi + 1;
+  auto P = [&](std::int64_t L) { return A(L) <= B(L); };
+  // First L in [lo, hi] with P(L), or hi + 1: P is false, then true.
+  const std::int64_t g = std::clamp(*hint, lo, hi);
+  std::int64_t a, b;
+  if (P(g)) {
+    b = g;
+    a = lo;
+    for (std::int64_t step = 1;; step <<= 1) {
+      const std::int64_t c = g - step;
+      if (c < lo) break;
+      if (!P(c)) {
+        a = c + 1;
+        break;
+      }
+      b = c;
+    }
+  } else {
+    a = g + 1;
+    b = hi + 1;
+    for (std::int64_t step = 1;; step <<= 1) {
+      const std::int64_t c = g + step;
+      if (c > hi) break;
+      if (P(c)) {
+        b = c;
+        break;
+      }
+      a = c + 1;
+    }
+  }
   while (a < b) {
     const std::int64_t mid = a + (b - a) / 2;
-    if (A(mid) <= B(mid)) {
+    if (P(mid)) {
       b = mid;
     } else {
       a = mid + 1;
     }
   }
+  *hint = a;
   if (a > hi) return A(hi);  // every window is wider on the left
   double best = B(a);
   if (a > lo) best = std::min(best, A(a - 1));
@@ -153,15 +185,13 @@ double kth_brute_v_sorted(const std::vector<double>& s, std::size_t p, std::int6
 
 template <class T>
 void kth_distances_1d(const T* x, std::size_t n, std::int64_t k, bool brute, double* out) {
-  std::vector<std::pair<double, std::size_t>> order(n);
-  for (std::size_t i = 0; i < n; ++i) order[i] = {double(x[i]), i};
-  std::sort(order.begin(), order.end());
-  std::vector<double> s(n);
-  for (std::size_t i = 0; i < n; ++i) s[i] = order[i].first;
+  const SortedValues sv = sort_with_index(x, n);
+  const std::vector<double>& s = sv.value;
+  std::int64_t hint = 0;
   for (std::size_t p = 0; p < n;) {
     std::size_t q = p;
     while (q < n && s[q] == s[p]) ++q;  // one answer per distinct value
-    const double D = kth_distance_sorted(s, p, k);
+    const double D = kth_distance_sorted(s, p, k, &hint);
     double dist;
     if (brute) {
       const double v = kth_brute_v_sorted(s, p, k, D);
@@ -169,7 +199,7 @@ void kth_distances_1d(const T* x, std::size_t n, std::int64_t k, bool brute, dou
     } else {
       dist = std::sqrt(D * D);  // KD tree: sqrt of rdist = fl(d * d)
     }
-    for (std::size_t r = p; r < q; ++r) out[order[r].second] = dist;
+    for (std::size_t r = p; r < q; ++r) out[sv.index[r]] = dist;
     p = q;
   }
 }

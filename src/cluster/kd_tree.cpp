@@ -10,14 +10,13 @@ namespace {
 volatile double g_metric_p = 2.0;
 volatile double g_metric_inv_p = 0.5;  // 1. / p, as sklearn computes it
 
-// sklearn's partition key: IndexComparator compares (value, index).
-struct Key {
-  double v;
-  std::int64_t i;
-};
+// sklearn's partition order: IndexComparator compares (value, index).
 struct KeyLess {
-  bool operator()(const Key& a, const Key& b) const { return a.v == b.v ? a.i < b.i : a.v < b.v; }
+  bool operator()(const KdTree::Key& a, const KdTree::Key& b) const {
+    return a.v == b.v ? a.i < b.i : a.v < b.v;
+  }
 };
+using Key = KdTree::Key;
 }  // namespace
 
 [[gnu::noinline]] double opaque_pow(double x, double y) { return std::pow(x, y); }
@@ -41,7 +40,15 @@ KdTree::KdTree(std::vector<double> data, std::size_t n, std::size_t d, std::int6
   nodes_.assign(std::size_t(n_nodes_), Node{0, 0, true});
   lower_.assign(std::size_t(n_nodes_) * d_, 0.0);
   upper_.assign(std::size_t(n_nodes_) * d_, 0.0);
+  if (d_ == 1) {
+    keys_.resize(n_);
+    for (std::size_t i = 0; i < n_; ++i) keys_[i] = Key{data_[i], std::int64_t(i)};
+  }
   if (n_ > 0) build(0, 0, std::int64_t(n_));
+  if (d_ == 1) {
+    for (std::size_t p = 0; p < n_; ++p) idx_[p] = keys_[p].i;
+    keys_ = {};
+  }
   // Keep the rows in tree order so leaf scans read contiguous memory.
   std::vector<double> tree_order(n_ * d_);
   for (std::size_t p = 0; p < n_; ++p) {
@@ -51,18 +58,29 @@ KdTree::KdTree(std::vector<double> data, std::size_t n, std::size_t d, std::int6
 }
 
 void KdTree::build(std::int64_t i_node, std::int64_t start, std::int64_t end) {
-  // init_node: bounds of the node's points.
+  // init_node: bounds of the node's points (min/max; no NaN can occur).
   double* lo = &lower_[std::size_t(i_node) * d_];
   double* hi = &upper_[std::size_t(i_node) * d_];
   for (std::size_t j = 0; j < d_; ++j) {
     lo[j] = std::numeric_limits<double>::infinity();
     hi[j] = -std::numeric_limits<double>::infinity();
   }
-  for (std::int64_t p = start; p < end; ++p) {
-    const double* row = &data_[std::size_t(idx_[std::size_t(p)]) * d_];
-    for (std::size_t j = 0; j < d_; ++j) {
-      lo[j] = std::fmin(lo[j], row[j]);
-      hi[j] = std::fmax(hi[j], row[j]);
+  if (d_ == 1) {
+    double l = lo[0], h = hi[0];
+    for (std::int64_t p = start; p < end; ++p) {
+      const double v = keys_[std::size_t(p)].v;
+      l = v < l ? v : l;
+      h = v > h ? v : h;
+    }
+    lo[0] = l;
+    hi[0] = h;
+  } else {
+    for (std::int64_t p = start; p < end; ++p) {
+      const double* row = &data_[std::size_t(idx_[std::size_t(p)]) * d_];
+      for (std::size_t j = 0; j < d_; ++j) {
+        lo[j] = row[j] < lo[j] ? row[j] : lo[j];
+        hi[j] = row[j] > hi[j] ? row[j] : hi[j];
+      }
     }
   }
   Node& node = nodes_[std::size_t(i_node)];
@@ -75,34 +93,32 @@ void KdTree::build(std::int64_t i_node, std::int64_t start, std::int64_t end) {
   node.leaf = false;
   const std::int64_t n_points = end - start;
   const std::int64_t n_mid = n_points / 2;
-  // find_node_split_dim: largest spread, first dimension on ties.
-  std::size_t split = 0;
-  double max_spread = 0;
-  for (std::size_t j = 0; j < d_; ++j) {
-    double max_val = data_[std::size_t(idx_[std::size_t(start)]) * d_ + j];
-    double min_val = max_val;
-    for (std::int64_t p = start + 1; p < end; ++p) {
-      const double v = data_[std::size_t(idx_[std::size_t(p)]) * d_ + j];
-      max_val = std::fmax(max_val, v);
-      min_val = std::fmin(min_val, v);
-    }
-    const double spread = max_val - min_val;
-    if (spread > max_spread) {
-      max_spread = spread;
-      split = j;
-    }
-  }
   // partition_node_indices: std::nth_element with (value, index) order.
-  // Sorting (value, index) pairs makes the same comparisons, hence the same
-  // moves, as sklearn's indirect comparator on the index array.
-  std::vector<Key> keys(static_cast<std::size_t>(n_points));
-  for (std::int64_t p = 0; p < n_points; ++p) {
-    const std::int64_t i = idx_[std::size_t(start + p)];
-    keys[std::size_t(p)] = Key{data_[std::size_t(i) * d_ + split], i};
+  // Partitioning (value, index) pairs makes the same comparisons, hence the
+  // same moves, as sklearn's indirect comparator on the index array.
+  if (d_ == 1) {
+    std::nth_element(keys_.begin() + start, keys_.begin() + start + n_mid, keys_.begin() + end,
+                     KeyLess{});
+  } else {
+    // find_node_split_dim: the largest spread (max - min), first on ties;
+    // the node's bounds are exactly those minima and maxima.
+    std::size_t split = 0;
+    double max_spread = 0;
+    for (std::size_t j = 0; j < d_; ++j) {
+      const double spread = hi[j] - lo[j];
+      if (spread > max_spread) {
+        max_spread = spread;
+        split = j;
+      }
+    }
+    std::vector<Key> keys(static_cast<std::size_t>(n_points));
+    for (std::int64_t p = 0; p < n_points; ++p) {
+      const std::int64_t i = idx_[std::size_t(start + p)];
+      keys[std::size_t(p)] = Key{data_[std::size_t(i) * d_ + split], i};
+    }
+    std::nth_element(keys.begin(), keys.begin() + n_mid, keys.end(), KeyLess{});
+    for (std::int64_t p = 0; p < n_points; ++p) idx_[std::size_t(start + p)] = keys[std::size_t(p)].i;
   }
-  std::nth_element(keys.begin(), keys.begin() + n_mid, keys.end(), KeyLess{});
-  for (std::int64_t p = 0; p < n_points; ++p) idx_[std::size_t(start + p)] = keys[std::size_t(p)].i;
-  keys = {};
   build(2 * i_node + 1, start, start + n_mid);
   build(2 * i_node + 2, start + n_mid, end);
 }

@@ -51,6 +51,11 @@ class KdTree {
   // distance (squared Euclidean); first found wins ties, as in sklearn.
   std::int64_t nearest(const double* pt, double* rdist) const;
 
+  struct Key {  // a point's value on the split dimension and its index
+    double v;
+    std::int64_t i;
+  };
+
  private:
   struct Node {
     std::int64_t start, end;
@@ -71,6 +76,7 @@ class KdTree {
   std::vector<std::int64_t> idx_;
   std::vector<Node> nodes_;
   std::vector<double> lower_, upper_;  // n_nodes x d
+  std::vector<Key> keys_;              // 1-D build: (value, index) in tree order
 };
 
 // libm pow with an exponent the compiler cannot see (sklearn calls pow with

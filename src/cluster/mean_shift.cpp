@@ -108,23 +108,51 @@ BinSeeds bin_seeds_impl(std::span<const T> xs, std::size_t d, double bin_size,
   // based casting turns the float64 scalar into float32 for float32 rows),
   // then round half to even.
   const T bs = T(bin_size);
-  RowDict<T> bins(d);
+  std::vector<T> keys(n * d);
+  for (std::size_t i = 0; i < n * d; ++i) keys[i] = std::nearbyint(xs[i] / bs);
+  // Python dict of bins: distinct keys in order of first appearance.
+  std::vector<T> bin_key;            // n_bins x d, the first-seen key of each bin
   std::vector<std::int64_t> freq;
-  std::vector<T> key(d);
-  for (std::size_t i = 0; i < n; ++i) {
-    for (std::size_t j = 0; j < d; ++j) key[j] = std::nearbyint(xs[i * d + j] / bs);
-    const std::size_t b = bins.find_or_insert(key.data());
-    if (b == freq.size()) freq.push_back(0);
-    ++freq[b];
+  T kmin = keys[0], kmax = keys[0];
+  for (std::size_t i = 0; i < n * d; ++i) {
+    kmin = std::min(kmin, keys[i]);
+    kmax = std::max(kmax, keys[i]);
+  }
+  if (d == 1 && double(kmax) - double(kmin) <= 4.0 * double(n) + 1024.0) {
+    // 1-D with a small key range: count in an array, then order the bins
+    // by the position of their first point.
+    const std::size_t range = std::size_t(double(kmax) - double(kmin)) + 1;
+    std::vector<std::int64_t> cnt(range, 0), first(range, -1);
+    for (std::size_t i = 0; i < n; ++i) {
+      const std::size_t b = std::size_t(double(keys[i]) - double(kmin));
+      if (cnt[b]++ == 0) first[b] = std::int64_t(i);
+    }
+    std::vector<std::int64_t> firsts;
+    for (std::size_t b = 0; b < range; ++b) {
+      if (cnt[b]) firsts.push_back(first[b]);
+    }
+    std::sort(firsts.begin(), firsts.end());
+    for (std::int64_t i : firsts) {
+      bin_key.push_back(keys[std::size_t(i)]);
+      freq.push_back(cnt[std::size_t(double(keys[std::size_t(i)]) - double(kmin))]);
+    }
+  } else {
+    RowDict<T> bins(d);
+    for (std::size_t i = 0; i < n; ++i) {
+      const std::size_t b = bins.find_or_insert(&keys[i * d]);
+      if (b == freq.size()) freq.push_back(0);
+      ++freq[b];
+    }
+    for (std::size_t b = 0; b < bins.size(); ++b) bin_key.insert(bin_key.end(), bins.row(b), bins.row(b) + d);
   }
   // np.array([...], dtype=np.float32), then * bin_size in float32.
   const float bsf = float(bin_size);
   std::size_t kept = 0;
-  for (std::size_t b = 0; b < bins.size(); ++b) {
+  for (std::size_t b = 0; b < freq.size(); ++b) {
     if (freq[b] < min_bin_freq) continue;
     ++kept;
     for (std::size_t j = 0; j < d; ++j) {
-      const float k32 = float(bins.row(b)[j]);
+      const float k32 = float(bin_key[b * d + j]);
       out.seeds.push_back(double(k32 * bsf));
     }
   }
