@@ -76,7 +76,8 @@ struct OursResult {
   rt::KernelLevel level = rt::KernelLevel::kReference;
 };
 
-OursResult run_ours(const std::vector<uint8_t>& file, int warmup, int runs) {
+OursResult run_ours(const std::vector<uint8_t>& file, int warmup, int runs,
+                    rt::KernelLevel level = rt::KernelLevel::kAuto) {
   AlignedBytes bytes(file.size());
   std::memcpy(bytes.p, file.data(), file.size());
   rt::Model m;
@@ -90,6 +91,7 @@ OursResult run_ours(const std::vector<uint8_t>& file, int warmup, int runs) {
   timer.start.resize(m.num_ops());
   timer.ms.resize(m.num_ops());
   rt::InterpreterOptions io;
+  io.kernels = level;
   io.hook = &OpTimer::hook;
   io.hook_ctx = &timer;
   rt::Interpreter in;
@@ -437,7 +439,11 @@ int main(int argc, char** argv) {
   row("vgg16", ours);
   row("preresnet164", run_ours(pre164, warmup, runs));
   row("densenet40", run_ours(dense40, warmup, runs));
-  std::printf("Whole networks, ours (%s, 1 thread), random weights:\n%s\n",
+  if (rt::best_kernel_level() > rt::KernelLevel::kAvx2) {
+    w.add_rule();
+    row("vgg16 (avx2)", run_ours(vgg16, warmup, runs, rt::KernelLevel::kAvx2));
+  }
+  std::printf("Whole networks, ours (%s unless marked, 1 thread), random weights:\n%s\n",
               rt::kernel_level_name(ours.level), w.str().c_str());
 
   std::fprintf(stderr, "bench_runtime: timing single layers...\n");

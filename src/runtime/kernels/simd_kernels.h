@@ -46,14 +46,13 @@ inline void conv_micro(const ConvTile& t, const float* w, int bw, const int* tap
     const int to = tap_off[tap];
     const float* ip[NP];
     for (int p = 0; p < NP; ++p) ip[p] = t.in[p] + to;
-    for (int ci = 0; ci < ci_n; ++ci) {
+    for (int ci = 0; ci < ci_n; ++ci, wp += bw) {  // one (tap, ci) row of the block
       T wv[NV];
       for (int v = 0; v < NV; ++v) wv[v] = V::load(wp + v * L);
       for (int p = 0; p < NP; ++p) {
-        const T b = V::bcast(ip[p] + ci);
+        const T b = V::bcast(ip[p] + ci);  // folds into vfmadd231ps mem{1to16}
         for (int v = 0; v < NV; ++v) acc[p][v] = V::fma(b, wv[v], acc[p][v]);
       }
-      wp += bw;
     }
   }
   const T z = V::zero();
@@ -128,10 +127,11 @@ void conv2d(const ConvArgs& a, int part, int parts) {
     for (int64_t tix = t0; tix < t1; ++tix) {
       const int p0 = int(tix) * np;
       const int cnt = npix - p0 < np ? npix - p0 : np;
+      int oy = p0 / a.y.w, ox = p0 - oy * a.y.w;  // one division per tile
       for (int p = 0; p < cnt; ++p) {
-        const int oy = (p0 + p) / a.y.w, ox = (p0 + p) % a.y.w;
         t.in[p] = a.x.at(oy * a.stride - a.pad, ox * a.stride - a.pad);
         t.out[p] = a.y.at(oy, ox) + co0 + s;
+        if (++ox == a.y.w) ox = 0, ++oy;
       }
       kMicro[nv - 1][cnt - 1](t, w, bw, tap_off, taps, ci_n, bias, valid, a.relu);
     }
