@@ -396,6 +396,13 @@ int main(int argc, char** argv) {
   OursResult ours = run_ours(vgg16, warmup, runs);
   DnnlResult dnnl_r = run_dnnl(bench::vgg_cfg(16), warmup, runs);
 
+  {
+    std::ifstream la("/proc/loadavg");
+    std::string load;
+    std::getline(la, load);
+    std::printf("machine: %ld cores online, /proc/loadavg at start: %s\n", sysconf(_SC_NPROCESSORS_ONLN),
+                load.c_str());
+  }
   std::printf("VGG-16 (width 1, CIFAR 3x32x32), batch 1, 1 thread; ours: %s kernels; oneDNN %d.%d (%s)\n",
               rt::kernel_level_name(ours.level), DNNL_VERSION_MAJOR, DNNL_VERSION_MINOR,
               dnnl::get_effective_cpu_isa() >= dnnl::cpu_isa::avx512_core ? "avx512_core" : "avx2 or lower");
@@ -430,9 +437,10 @@ int main(int argc, char** argv) {
   std::printf("%s\n", t.str().c_str());
 
   std::fprintf(stderr, "bench_runtime: timing PreResNet-164 and DenseNet-40...\n");
-  Table w({"network", "GMAC", "p50 ms", "p99 ms", "GFLOP/s", "weights", "arena"});
+  Table w({"network", "GMAC", "p50 ms", "p99 ms", "min ms", "GFLOP/s", "weights", "arena"});
   auto row = [&](const char* name, const OursResult& r) {
     w.add({name, strf("%.3f", r.macs / 1e9), strf("%.3f", r.total.p50), strf("%.3f", r.total.p99),
+           strf("%.3f", r.total.min),
            strf("%.1f", 2.0 * r.macs / (r.total.p50 * 1e6)), human_bytes(double(r.weights)),
            human_bytes(double(r.arena))});
   };

@@ -25,7 +25,9 @@ struct V {
   static T loadn(const float* p, int n) { return _mm256_maskload_ps(p, mask(n)); }
   static void store(float* p, T v) { _mm256_storeu_ps(p, v); }
   static void storen(float* p, T v, int n) { _mm256_maskstore_ps(p, mask(n), v); }
-  static T bcast(const float* p) { return _mm256_broadcast_ss(p); }
+  // (_mm256_set1_ps, not _mm256_broadcast_ss: GCC treats the latter builtin as
+  // reading arbitrary memory and then keeps the accumulators in memory.)
+  static T bcast(const float* p) { return _mm256_set1_ps(*p); }
   static T bcast_value(float v) { return _mm256_set1_ps(v); }
   static T fma(T a, T b, T c) { return _mm256_fmadd_ps(a, b, c); }
   static T add(T a, T b) { return _mm256_add_ps(a, b); }
