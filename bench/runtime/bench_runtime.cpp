@@ -11,8 +11,8 @@
 // 2. Whole networks: VGG-16 both ways; PreResNet-164 and DenseNet-40 ours.
 // 3. Single layers typical of PreResNet (1x1, thin 3x3) and DenseNet (12
 //    outputs), ours inside a small model vs one oneDNN convolution.
-// 4. Memory: peak resident set of a fresh process that loads a .msm and runs
-//    it, against weights + arena.
+// 4. Memory: peak resident set of a fresh process (bench_runtime_rss) that
+//    loads a .msm and runs it, against weights + arena.
 // Percentiles are over `runs` timed runs after `warmup` untimed ones.
 #include <omp.h>
 #include <spawn.h>
@@ -302,36 +302,7 @@ Summary dnnl_layer(const LayerShape& l, int warmup, int runs) {
 
 // --- memory: a fresh process loads and runs a .msm ---------------------------
 
-long vm_kib(const char* field) {
-  std::ifstream f("/proc/self/status");
-  std::string line;
-  while (std::getline(f, line))
-    if (line.rfind(field, 0) == 0) return std::atol(line.c_str() + std::strlen(field));
-  return -1;
-}
-
-int memory_child(const char* path) {
-  const long base = vm_kib("VmHWM:");
-  std::ifstream f(path, std::ios::binary | std::ios::ate);
-  const size_t n = size_t(f.tellg());
-  f.seekg(0);
-  AlignedBytes bytes(n);
-  f.read(reinterpret_cast<char*>(bytes.p), std::streamsize(n));
-  rt::Model m;
-  rt::Error err;
-  if (m.load(bytes.p, n, {}, &err) != rt::Status::kOk) return 1;
-  AlignedBytes arena(m.arena_bytes());
-  rt::Interpreter in;
-  if (in.init(m, arena.p, arena.size, {}, &err) != rt::Status::kOk) return 1;
-  std::vector<float> x(3 * 32 * 32, 0.25f), y(m.num_classes());
-  for (int i = 0; i < 5; ++i)
-    if (in.invoke(x.data(), y.data()) != rt::Status::kOk) return 1;
-  std::printf("%ld %ld %llu %llu\n", base, vm_kib("VmHWM:"), (unsigned long long)m.weights_bytes(),
-              (unsigned long long)m.arena_bytes());
-  return 0;
-}
-
-std::string measure_memory(const std::string& self, const char* name, const std::vector<uint8_t>& file) {
+std::string measure_memory(const std::string& tool, const char* name, const std::vector<uint8_t>& file) {
   char path[] = "/tmp/bench_runtime_XXXXXX";
   const int fd = mkstemp(path);
   if (fd < 0 || write(fd, file.data(), file.size()) != ssize_t(file.size())) return "?";
@@ -342,10 +313,10 @@ std::string measure_memory(const std::string& self, const char* name, const std:
   posix_spawn_file_actions_init(&fa);
   posix_spawn_file_actions_adddup2(&fa, pipefd[1], 1);
   posix_spawn_file_actions_addclose(&fa, pipefd[0]);
-  char a0[] = "bench_runtime", a1[] = "--memory-child";
-  char* argv[] = {a0, a1, path, nullptr};
+  char a0[] = "bench_runtime_rss";
+  char* argv[] = {a0, path, nullptr};
   pid_t pid;
-  const int rc = posix_spawn(&pid, self.c_str(), &fa, nullptr, argv, environ);
+  const int rc = posix_spawn(&pid, tool.c_str(), &fa, nullptr, argv, environ);
   close(pipefd[1]);
   char buf[256] = {};
   const ssize_t got = rc == 0 ? read(pipefd[0], buf, sizeof buf - 1) : -1;
@@ -365,7 +336,6 @@ std::string measure_memory(const std::string& self, const char* name, const std:
 }  // namespace
 
 int main(int argc, char** argv) {
-  if (argc == 3 && std::strcmp(argv[1], "--memory-child") == 0) return memory_child(argv[2]);
   int runs = 50, warmup = 5;
   for (int i = 1; i < argc; ++i) {
     const std::string a = argv[i];
@@ -381,10 +351,10 @@ int main(int argc, char** argv) {
     return 2;
   }
   omp_set_num_threads(1);
-  const std::string self = "/proc/self/exe";
   char exe[4096] = {};
-  const ssize_t n = readlink(self.c_str(), exe, sizeof exe - 1);
-  const std::string exe_path = n > 0 ? std::string(exe, size_t(n)) : self;
+  const ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
+  std::string rss_tool = n > 0 ? std::string(exe, size_t(n)) : std::string("bench_runtime");
+  rss_tool = rss_tool.substr(0, rss_tool.rfind('/') + 1) + "bench_runtime_rss";
 
   std::fprintf(stderr, "bench_runtime: building models...\n");
   const std::vector<uint8_t> vgg16 = bench::vgg(16);
@@ -475,9 +445,10 @@ int main(int argc, char** argv) {
   std::printf("Single layers of PreResNet-164 and DenseNet-40 (+ReLU), times in microseconds:\n%s\n",
               lt.str().c_str());
 
-  std::printf("Resident memory of a fresh process that loads the .msm and runs 5 inferences:\n");
-  std::printf("  %s\n", measure_memory(exe_path, "vgg16", vgg16).c_str());
-  std::printf("  %s\n", measure_memory(exe_path, "preresnet164", pre164).c_str());
-  std::printf("  %s\n", measure_memory(exe_path, "densenet40", dense40).c_str());
+  std::printf("Resident memory of a fresh process (bench_runtime_rss: the runtime and libc++ only) that\n"
+              "loads the .msm and runs 5 inferences; growth = peak - the process's own baseline:\n");
+  std::printf("  %s\n", measure_memory(rss_tool, "vgg16", vgg16).c_str());
+  std::printf("  %s\n", measure_memory(rss_tool, "preresnet164", pre164).c_str());
+  std::printf("  %s\n", measure_memory(rss_tool, "densenet40", dense40).c_str());
   return 0;
 }
