@@ -314,7 +314,7 @@ TEST(RuntimeHostile, EveryMetadataBitFlipped) {
   RecordProperty("flips_loaded_without_hash", loaded);
 }
 
-// Pinned budget: a 4-op chain whose plan can be checked by hand.
+// Pinned budget: a 3-op chain whose plan can be checked by hand.
 //   input [1,4,4] pad 1 (read by a 3x3 conv): 4*1*6*6 = 144 B at 0, live [0,0]
 //   conv  [2,4,4] pad 0:                      4*2*4*4 = 128 B, live [0,1] -> at 192
 //   gap   [2,1,1]: 8 B,  live [1,2] (free of the input) -> at 0
