@@ -14,6 +14,7 @@ int main(int argc, char** argv) {
   add_data_commands(app);
   add_train_command(app);
   add_eval_command(app);
+  add_export_command(app);
 
   try {
     app.parse(argc, argv);
