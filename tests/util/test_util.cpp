@@ -65,3 +65,11 @@ TEST(Table, AlignsColumns) {
   EXPECT_EQ(human_count(14.7e6), "14.70M");
   EXPECT_EQ(human_bytes(1536), "1.5 KiB");
 }
+
+TEST(TestEnvironment, CTestPassesSourceAndBuildDirs) {
+  // tests/CMakeLists.txt gives every test the source dir (a compile
+  // definition) and the build dir (environment); several suites need them.
+  ASSERT_NE(std::getenv("MSPRUNE_BUILD_DIR"), nullptr);
+  EXPECT_TRUE(fs::exists(fs::path(MSPRUNE_SOURCE_DIR) / "CMakeLists.txt"));
+  EXPECT_TRUE(fs::exists(fs::path(std::getenv("MSPRUNE_BUILD_DIR")) / "CMakeCache.txt"));
+}
