@@ -13,6 +13,12 @@ void add_data_commands(CLI::App& app);
 void add_train_command(CLI::App& app);  // also `finetune`
 void add_eval_command(CLI::App& app);
 void add_export_command(CLI::App& app);  // cmd_export.cpp
+void add_keygen_command(CLI::App& app);         // cmd_seal.cpp
+void add_seal_command(CLI::App& app);           // cmd_seal.cpp
+void add_attest_command(CLI::App& app);         // cmd_attest.cpp
+void add_verify_report_command(CLI::App& app);  // cmd_attest.cpp
+void add_infer_command(CLI::App& app);
+void add_bench_command(CLI::App& app);
 
 // --- shared option helpers -------------------------------------------------
 // Number of hardware threads (at least 1).

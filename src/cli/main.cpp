@@ -15,6 +15,12 @@ int main(int argc, char** argv) {
   add_train_command(app);
   add_eval_command(app);
   add_export_command(app);
+  add_keygen_command(app);
+  add_seal_command(app);
+  add_attest_command(app);
+  add_verify_report_command(app);
+  add_infer_command(app);
+  add_bench_command(app);
 
   try {
     app.parse(argc, argv);

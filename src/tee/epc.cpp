@@ -74,24 +74,26 @@ bool EpcPager::init(std::size_t capacity, std::size_t limit_pages, std::uint64_t
   fault_cost_ns_ = fault_cost_ns;
   const std::size_t bytes = pages_ * kPage;
 
-  int fd = ::memfd_create("msprune-epc", MFD_CLOEXEC);
-  if (fd < 0) return fail(err, TeeStatus::kInternal, "memfd_create: %s", std::strerror(errno));
-  if (::ftruncate(fd, off_t(bytes)) != 0) {
-    ::close(fd);
-    return fail(err, TeeStatus::kInternal, "ftruncate(%zu): %s", bytes, std::strerror(errno));
+  if (limit_ == 0) {  // unlimited: plain memory, no faults
+    view_ = static_cast<std::uint8_t*>(map_anon(bytes));
+    if (view_ == nullptr) return fail(err, TeeStatus::kInternal, "mmap of the enclave heap failed");
+    return true;
   }
-  void* v = ::mmap(nullptr, bytes, limit_ == 0 ? PROT_READ | PROT_WRITE : PROT_NONE, MAP_SHARED, fd, 0);
-  void* a = ::mmap(nullptr, bytes, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
-  ::close(fd);  // the mappings keep the memory alive
-  if (v == MAP_FAILED || a == MAP_FAILED) return fail(err, TeeStatus::kInternal, "mmap of the enclave heap failed");
+  pool_fd_ = ::memfd_create("msprune-epc", MFD_CLOEXEC);
+  if (pool_fd_ < 0) return fail(err, TeeStatus::kInternal, "memfd_create: %s", std::strerror(errno));
+  if (::ftruncate(pool_fd_, off_t(limit_ * kPage)) != 0)
+    return fail(err, TeeStatus::kInternal, "ftruncate(%zu): %s", limit_ * kPage, std::strerror(errno));
+  void* v = ::mmap(nullptr, bytes, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+  void* a = ::mmap(nullptr, limit_ * kPage, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_POPULATE, pool_fd_, 0);
+  if (v == MAP_FAILED || a == MAP_FAILED) return fail(err, TeeStatus::kInternal, "mmap of the EPC pool failed");
   view_ = static_cast<std::uint8_t*>(v);
   alias_ = static_cast<std::uint8_t*>(a);
   backing_ = static_cast<std::uint8_t*>(map_anon(bytes));
   state_ = static_cast<std::uint8_t*>(map_anon(pages_));
   version_ = static_cast<std::uint64_t*>(map_anon(pages_ * sizeof(std::uint64_t)));
   tags_ = static_cast<std::uint8_t*>(map_anon(pages_ * kGcmTagBytes));
-  ring_ = static_cast<std::uint32_t*>(map_anon((limit_ == 0 ? 1 : limit_) * sizeof(std::uint32_t)));
-  if (!backing_ || !state_ || !version_ || !tags_ || !ring_)
+  page_of_slot_ = static_cast<std::uint32_t*>(map_anon(limit_ * sizeof(std::uint32_t)));
+  if (!backing_ || !state_ || !version_ || !tags_ || !page_of_slot_)
     return fail(err, TeeStatus::kInternal, "mmap of the paging metadata failed");
 
   Key256 key;
@@ -115,15 +117,20 @@ bool EpcPager::init(std::size_t capacity, std::size_t limit_pages, std::uint64_t
 bool EpcPager::reset(std::size_t used_bytes, TeeError* err) {
   if (used_bytes > capacity())
     return fail(err, TeeStatus::kOutOfMemory, "enclave heap needs %zu bytes but has %zu", used_bytes, capacity());
+  used_pages_ = (used_bytes + kPage - 1) / kPage;
+  const std::size_t bytes = pages_ * kPage;
+  if (limit_ == 0) {  // drop the old contents: fresh zero pages
+    if (::madvise(view_, bytes, MADV_DONTNEED) != 0)
+      return fail(err, TeeStatus::kInternal, "resetting the enclave heap failed: %s", std::strerror(errno));
+    return true;
+  }
   while (lock_.test_and_set(std::memory_order_acquire)) {
   }
-  const std::size_t bytes = pages_ * kPage;
-  bool ok = ::madvise(alias_, bytes, MADV_REMOVE) == 0 &&
-            ::mprotect(view_, bytes, limit_ == 0 ? PROT_READ | PROT_WRITE : PROT_NONE) == 0;
+  // Unmap every slot from the heap (one call), forget all pages.
+  bool ok = ::mmap(view_, bytes, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | MAP_FIXED, -1, 0) == view_;
   std::memset(state_, kFresh, pages_);
   // version_ is never reset: IVs stay unique for the life of the paging key.
-  head_ = count_ = 0;
-  used_pages_ = (used_bytes + kPage - 1) / kPage;
+  next_slot_ = count_ = 0;
   lock_.clear(std::memory_order_release);
   if (!ok) return fail(err, TeeStatus::kInternal, "resetting the enclave heap failed: %s", std::strerror(errno));
   return true;
@@ -149,8 +156,11 @@ bool EpcPager::handle_fault(std::uintptr_t addr) {
   }
   ++c_.faults;
   if (state_[page] != kResident) {  // else another thread brought it in meanwhile
-    if (count_ == limit_) evict_one();
-    bring_in(page);
+    const std::size_t slot = next_slot_;
+    next_slot_ = (next_slot_ + 1) % limit_;
+    if (count_ == limit_) evict(slot);
+    else ++count_;
+    bring_in(page, slot);
   }
   const std::uint64_t t1 = now_ns();
   c_.handler_ns += t1 - t0;
@@ -164,44 +174,44 @@ bool EpcPager::handle_fault(std::uintptr_t addr) {
   return true;
 }
 
-void EpcPager::evict_one() {
-  const std::size_t v = ring_[head_];
-  std::uint8_t* page = alias_ + v * kPage;
-  // Revoke first: from here on no enclave thread can read or write the page.
-  if (::mprotect(view_ + v * kPage, kPage, PROT_NONE) != 0) die(kExitPagingSyscall, "mprotect(evict) failed", v);
+void EpcPager::evict(std::size_t slot) {
+  const std::size_t v = page_of_slot_[slot];
+  // Unmap first: from here on no enclave thread can read or write the page.
+  if (::mmap(view_ + v * kPage, kPage, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | MAP_FIXED, -1, 0) !=
+      view_ + v * kPage)
+    die(kExitPagingSyscall, "unmapping an evicted page failed", v);
   ++version_[v];
   std::uint8_t iv[kGcmIvBytes];
   put_u32(iv, std::uint32_t(v));
   put_u64(iv + 4, version_[v]);
-  if (!gcm_.begin(iv, true) || !gcm_.update(Bytes(page, kPage), backing_ + v * kPage) ||
+  if (!gcm_.begin(iv, true) || !gcm_.update(Bytes(alias_ + slot * kPage, kPage), backing_ + v * kPage) ||
       !gcm_.finish_encrypt(tags_ + v * kGcmTagBytes))
     die(kExitPagingIntegrity, "page encryption failed", v);
-  if (::madvise(page, kPage, MADV_REMOVE) != 0) die(kExitPagingSyscall, "madvise(MADV_REMOVE) failed", v);
   state_[v] = kEvicted;
-  head_ = (head_ + 1) % limit_;
-  --count_;
   ++c_.pages_evicted;
   c_.bytes_encrypted += kPage;
 }
 
-void EpcPager::bring_in(std::size_t p) {
+void EpcPager::bring_in(std::size_t p, std::size_t slot) {
+  std::uint8_t* s = alias_ + slot * kPage;
   if (state_[p] == kEvicted) {
     std::uint8_t iv[kGcmIvBytes];
     put_u32(iv, std::uint32_t(p));
     put_u64(iv + 4, version_[p]);
-    if (!gcm_.begin(iv, false) || !gcm_.update(Bytes(backing_ + p * kPage, kPage), alias_ + p * kPage) ||
+    if (!gcm_.begin(iv, false) || !gcm_.update(Bytes(backing_ + p * kPage, kPage), s) ||
         !gcm_.finish_decrypt(tags_ + p * kGcmTagBytes))
       die(kExitPagingIntegrity, "evicted page failed authentication: the backing store was modified", p);
     ++c_.pages_loaded;
     c_.bytes_decrypted += kPage;
   } else {
-    ++c_.first_touch;  // fresh page: the memfd hole reads as zeros
+    std::memset(s, 0, kPage);  // first touch: a zero page
+    ++c_.first_touch;
   }
-  if (::mprotect(view_ + p * kPage, kPage, PROT_READ | PROT_WRITE) != 0)
-    die(kExitPagingSyscall, "mprotect(load) failed (vm.max_map_count?)", p);
+  if (::mmap(view_ + p * kPage, kPage, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_FIXED, pool_fd_,
+             off_t(slot * kPage)) != view_ + p * kPage)
+    die(kExitPagingSyscall, "mapping a page into the heap failed (vm.max_map_count?)", p);
+  page_of_slot_[slot] = std::uint32_t(p);
   state_[p] = kResident;
-  ring_[(head_ + count_) % limit_] = std::uint32_t(p);
-  ++count_;
   if (count_ > c_.peak_resident_pages) c_.peak_resident_pages = count_;
 }
 

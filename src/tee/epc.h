@@ -1,17 +1,22 @@
 #pragma once
-// Emulated EPC: the enclave heap is one shared-memory region of which at most
-// `limit` pages are accessible at a time. Touching any other page raises
-// SIGSEGV; the handler evicts the oldest resident page (FIFO), encrypting it
-// with AES-256-GCM into a backing store outside the heap, and brings the
-// wanted page back (decrypt + verify) or, on first touch, grants a zero page.
+// Emulated EPC: the enclave heap is a reserved range of virtual memory of
+// which at most `limit` pages are backed at a time, by a fixed pool of
+// `limit` page slots (a memfd: the "EPC"). Touching a page that has no slot
+// raises SIGSEGV; the handler takes the next slot in FIFO order, evicts the
+// page in it (unmaps it from the heap, then AES-256-GCM-encrypts it into a
+// backing store outside the EPC), fills the slot with the wanted page
+// (decrypt + verify, or zeros on first touch) and maps the slot at the
+// faulting address. The enclave's resident heap is therefore exactly bounded
+// by the pool, as SGX bounds it by the EPC.
 //
-// The region is a memfd mapped twice: the *enclave view* (per-page
-// protections; what the runtime uses) and a private *alias view* (always
-// read/write; only the handler uses it). The handler revokes access in the
-// enclave view before it reads the victim through the alias, so no other
-// thread can change a page while it is being sealed, and it grants access only
-// after a page is fully decrypted. Evicted pages are punched out of the memfd
-// (MADV_REMOVE), so the enclave's resident heap really stays within the limit.
+// The handler reads and writes slots through a second mapping of the pool
+// (the *alias*), never through the heap addresses, and unmaps a victim before
+// it reads it, so no other thread can change a page while it is being sealed;
+// a page is mapped only once it is fully decrypted. Victims are chosen FIFO
+// (round-robin over slots): user space cannot see accessed bits, so CLOCK
+// would need extra faults to sample them; for the sequential sweeps of CNN
+// inference FIFO and LRU evict the same pages. Sequential pages loaded in
+// order land in consecutive slots, so their mappings merge into one VMA.
 //
 // The handler does not allocate: it uses one pre-keyed AesGcm context
 // (crypto.h) and preallocated metadata. IV of an eviction = u32 page index ||
@@ -71,18 +76,19 @@ class EpcPager {
   bool handle_fault(std::uintptr_t addr);
 
  private:
-  void evict_one();
-  void bring_in(std::size_t page);
+  void evict(std::size_t slot);
+  void bring_in(std::size_t page, std::size_t slot);
 
-  std::uint8_t* view_ = nullptr;   // enclave view
-  std::uint8_t* alias_ = nullptr;  // handler's view of the same memory
+  std::uint8_t* view_ = nullptr;     // the heap (enclave addresses)
+  std::uint8_t* alias_ = nullptr;    // the slot pool, as the handler sees it
+  int pool_fd_ = -1;                 // the slot pool (memfd of limit pages)
   std::uint8_t* backing_ = nullptr;  // untrusted store of evicted pages (ciphertext)
   std::uint8_t* state_ = nullptr;    // per page: 0 fresh, 1 resident, 2 evicted
   std::uint64_t* version_ = nullptr;  // per page eviction counter (IV)
   std::uint8_t* tags_ = nullptr;      // per page GCM tag (16 bytes)
-  std::uint32_t* ring_ = nullptr;     // FIFO of resident pages
+  std::uint32_t* page_of_slot_ = nullptr;  // which page a slot holds
   std::size_t pages_ = 0, limit_ = 0, used_pages_ = 0;
-  std::size_t head_ = 0, count_ = 0;
+  std::size_t next_slot_ = 0, count_ = 0;  // FIFO hand; slots in use
   std::uint64_t fault_cost_ns_ = 0;
   AesGcm gcm_;
   std::atomic_flag lock_ = ATOMIC_FLAG_INIT;

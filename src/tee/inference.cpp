@@ -61,8 +61,11 @@ std::vector<std::uint8_t> sealed_bytes_for(const ModelFile& m, const Digest& mea
 NativeRunner::NativeRunner(const ModelFile& m, int threads) {
   if (m.sealed)
     throw Error(m.path.string() + ": a sealed model can only be unsealed inside the enclave; add --tee emu");
+  bytes_.reset(std::aligned_alloc(64, (m.bytes.size() + 63) / 64 * 64 + 64));
+  if (!bytes_) throw Error("cannot allocate " + human_bytes(double(m.bytes.size())) + " for the model");
+  std::memcpy(bytes_.get(), m.bytes.data(), m.bytes.size());
   rt::Error err;
-  if (model_.load(m.bytes.data(), m.bytes.size(), rt::LoadOptions{}, &err) != rt::Status::kOk)
+  if (model_.load(bytes_.get(), m.bytes.size(), rt::LoadOptions{}, &err) != rt::Status::kOk)
     throw Error(m.path.string() + ": not a valid model: " + err.message);
   const std::size_t bytes = (model_.arena_bytes() + 63) / 64 * 64;
   arena_.reset(std::aligned_alloc(64, bytes == 0 ? 64 : bytes));

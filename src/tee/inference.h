@@ -28,7 +28,8 @@ ModelFile read_model_file(const std::filesystem::path& path);
 // `measurement` (the host then held the plaintext, which callers report).
 std::vector<std::uint8_t> sealed_bytes_for(const ModelFile& m, const Digest& measurement, const PlatformKey& key);
 
-// The runtime in this process, resident weights, on a caller-side arena.
+// The runtime in this process, resident weights, on its own arena. Keeps its
+// own 64-byte-aligned copy of the model bytes.
 class NativeRunner {
  public:
   NativeRunner(const ModelFile& m, int threads);
@@ -42,7 +43,7 @@ class NativeRunner {
   struct Free {
     void operator()(void* p) const { std::free(p); }
   };
-  std::unique_ptr<void, Free> arena_;  // declared first: outlives the interpreter
+  std::unique_ptr<void, Free> bytes_, arena_;  // declared first: outlive the interpreter
   rt::Model model_;
   rt::Interpreter interp_;
 };

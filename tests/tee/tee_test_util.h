@@ -8,14 +8,15 @@
 #include <string>
 #include <vector>
 
+#include "export/msm_writer.h"
 #include "tee/enclave_client.h"
 #include "tee/keys.h"
 
 namespace msprune::tee::testing {
 
 inline std::filesystem::path build_dir() {
-  const char* d = std::getenv("MSPRUNE_BUILD_DIR");
-  return d ? std::filesystem::path(d) : std::filesystem::current_path();
+  if (const char* d = std::getenv("MSPRUNE_BUILD_DIR"); d && *d) return d;
+  return MSPRUNE_TEE_TEST_BUILD_DIR;  // tests/tee/CMakeLists.txt
 }
 // The production enclave and the test-hook build.
 inline std::filesystem::path enclave_bin() { return build_dir() / "msprune-enclave"; }
@@ -53,6 +54,39 @@ inline EnclaveOptions test_options(const std::filesystem::path& key, double epc_
   o.heap_mib = 64;
   o.timeout_s = 30;
   return o;
+}
+
+// A small CIFAR-shaped CNN with random weights: conv3x3(3->16)+ReLU, max-pool,
+// conv3x3(16->32)+ReLU, max-pool, conv1x1(32->32)+ReLU, global average pool,
+// linear(32->10). Its heap (weights + arena) is about 200 KiB, so a 16-page EPC
+// makes it page. `weights` receives every float written into the model.
+inline std::vector<std::uint8_t> tiny_model(std::uint32_t seed, std::vector<float>* weights = nullptr) {
+  std::mt19937 rng(seed);
+  std::uniform_real_distribution<float> u(-0.5f, 0.5f);
+  auto rnd = [&](std::size_t n) {
+    std::vector<float> v(n);
+    for (auto& x : v) x = u(rng);
+    if (weights) weights->insert(weights->end(), v.begin(), v.end());
+    return v;
+  };
+  msm::Builder b(3, 32, 32, {0.49f, 0.48f, 0.45f}, {0.25f, 0.24f, 0.26f});
+  auto x = b.input();
+  x = b.conv2d(x, 16, 3, 1, 1, rnd(16 * 3 * 9), rnd(16), true);
+  x = b.max_pool(x, 2, 2);
+  x = b.conv2d(x, 32, 3, 1, 1, rnd(32 * 16 * 9), rnd(32), true);
+  x = b.max_pool(x, 2, 2);
+  x = b.conv2d(x, 32, 1, 1, 0, rnd(32 * 32), rnd(32), true);
+  x = b.global_avg_pool(x);
+  x = b.linear(x, 10, rnd(10 * 32), rnd(10));
+  return b.finish(x);
+}
+
+// `n` random CIFAR-shaped images (uint8 CHW).
+inline std::vector<std::uint8_t> random_images(std::size_t n, std::uint32_t seed) {
+  std::mt19937 rng(seed);
+  std::vector<std::uint8_t> v(n * 3 * 32 * 32);
+  for (auto& p : v) p = std::uint8_t(rng());
+  return v;
 }
 
 }  // namespace msprune::tee::testing
