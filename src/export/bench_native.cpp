@@ -34,6 +34,12 @@ int64_t proc_status_bytes(const char* key) {
     if (line.rfind(k, 0) == 0) return std::stoll(line.substr(k.size())) * 1024;  // "  1234 kB"
   return -1;
 }
+std::string loadavg() {
+  std::ifstream f("/proc/loadavg");
+  std::string a, b, c;
+  if (!(f >> a >> b >> c)) return "n/a";
+  return a + " " + b + " " + c;
+}
 int64_t rss_bytes() { return proc_status_bytes("VmRSS"); }
 int64_t hwm_bytes() { return proc_status_bytes("VmHWM"); }
 // Resets VmHWM to the current RSS (Linux >= 4.0); false if not allowed.
@@ -104,6 +110,7 @@ NativeBenchResult run_native_bench(const NativeBenchOptions& opts) {
   NativeBenchResult r;
   r.opts = opts;
   r.torch_version = TORCH_VERSION;
+  r.loadavg_start = loadavg();
   train::set_threads(opts.threads);
   torch::NoGradGuard ng;
 
@@ -211,6 +218,7 @@ NativeBenchResult run_native_bench(const NativeBenchOptions& opts) {
     bar.tick();
   }
   bar.finish();
+  r.loadavg_end = loadavg();
   for (uint32_t i = 0; i < hs.ops; ++i) {
     OpProfile op;
     op.index = i;
@@ -254,26 +262,31 @@ std::string format_native_bench(const NativeBenchResult& r) {
                        o.runs, o.warmup, o.block);
   s += strf("  LibTorch %s, BLAS %s, mkldnn %s; runtime kernels %s\n", r.torch_version.c_str(), r.blas.c_str(),
             r.mkldnn ? "on" : "off", r.kernel_level.c_str());
-  s += strf("  %s per image, %s params, %s ops in the .msm\n\n", human_count(double(r.macs)).c_str(),
+  s += strf("  load average %s at start, %s at end (other processes share these cores)\n", r.loadavg_start.c_str(),
+            r.loadavg_end.c_str());
+  s += strf("  %s MACs per image, %s params, %s ops in the .msm\n\n", human_count(double(r.macs)).c_str(),
             human_count(double(r.msm.params)).c_str(), std::to_string(r.msm.ops).c_str());
 
-  Table t({"", "p50 ms", "p99 ms", "GFLOP/s", "memory (exact)", "RSS growth (measured)"});
-  t.add({"LibTorch", strf("%.3f", r.torch_ms.p50), strf("%.3f", r.torch_ms.p99), strf("%.1f", r.torch_gflops),
-         strf("%s (%s weights + %s forward peak)", mib(double(r.torch_weight_bytes + r.torch_forward_peak)).c_str(),
-              mib(double(r.torch_weight_bytes)).c_str(), mib(double(r.torch_forward_peak)).c_str()),
-         r.torch_rss_load < 0 ? std::string("n/a")
-                              : strf("%s (%s load + %s first forward)",
-                                     rss(r.torch_rss_load + std::max<int64_t>(0, r.torch_rss_forward)).c_str(),
-                                     rss(r.torch_rss_load).c_str(), rss(r.torch_rss_forward).c_str())});
+  const double torch_exact = double(r.torch_weight_bytes + r.torch_forward_peak);
   const double rt_exact = double(r.rt_model_bytes + r.rt_arena_bytes);
-  t.add({"runtime", strf("%.3f", r.runtime_ms.p50), strf("%.3f", r.runtime_ms.p99), strf("%.1f", r.runtime_gflops),
-         strf("%s (%s model + %s arena)", mib(rt_exact).c_str(), mib(double(r.rt_model_bytes)).c_str(),
-              mib(double(r.rt_arena_bytes)).c_str()),
-         r.rt_rss_growth < 0 ? std::string("n/a")
-                             : strf("%s (%.2fx model + arena)", rss(r.rt_rss_growth).c_str(),
-                                    double(r.rt_rss_growth) / rt_exact)});
+  const int64_t torch_rss =
+      r.torch_rss_load < 0 ? -1 : r.torch_rss_load + std::max<int64_t>(0, r.torch_rss_forward);
+  Table t({"", "p50 ms", "p99 ms", "min ms", "GFLOP/s", "memory", "RSS growth"});
+  t.add({"LibTorch", strf("%.3f", r.torch_ms.p50), strf("%.3f", r.torch_ms.p99), strf("%.3f", r.torch_ms.min),
+         strf("%.1f", r.torch_gflops), mib(torch_exact), rss(torch_rss)});
+  t.add({"runtime", strf("%.3f", r.runtime_ms.p50), strf("%.3f", r.runtime_ms.p99), strf("%.3f", r.runtime_ms.min),
+         strf("%.1f", r.runtime_gflops), mib(rt_exact), rss(r.rt_rss_growth)});
   s += t.str();
-  s += strf("\n  speed-up (LibTorch p50 / runtime p50): %.2fx\n", r.speedup);
+  s += strf("\n  memory: LibTorch %s weights + %s peak in its CPU allocator during a forward pass;"
+            "\n          runtime %s model bytes + %s arena (exact)\n",
+            mib(double(r.torch_weight_bytes)).c_str(), mib(double(r.torch_forward_peak)).c_str(),
+            mib(double(r.rt_model_bytes)).c_str(), mib(double(r.rt_arena_bytes)).c_str());
+  s += strf("  RSS growth: LibTorch %s over the checkpoint load + %s peak in the first forward pass;"
+            "\n              runtime %s peak over copy, load, init and first inference",
+            rss(r.torch_rss_load).c_str(), rss(r.torch_rss_forward).c_str(), rss(r.rt_rss_growth).c_str());
+  if (r.rt_rss_growth >= 0) s += strf(" = %.3fx model + arena", double(r.rt_rss_growth) / rt_exact);
+  s += "\n";
+  s += strf("  speed-up (LibTorch p50 / runtime p50): %.2fx\n", r.speedup);
   s += strf("  logits: max |diff| %.3g over %lld images (%.3g of max |logit| %.3g), top-1 agree %lld/%lld\n",
             r.parity.max_abs_diff, (long long)r.parity.inputs, r.parity.rel(), r.parity.max_abs_logit,
             (long long)r.parity.top1_agree, (long long)r.parity.inputs);
@@ -326,6 +339,7 @@ nlohmann::json native_bench_json(const NativeBenchResult& r) {
       {"blas", r.blas},
       {"mkldnn", r.mkldnn},
       {"kernel_level", r.kernel_level},
+      {"loadavg", {{"start", r.loadavg_start}, {"end", r.loadavg_end}}},
       {"macs_per_image", r.macs},
       {"msm", summary_json(r.msm)},
       {"latency_ms", {{"torch", sum(r.torch_ms)}, {"runtime", sum(r.runtime_ms)}}},

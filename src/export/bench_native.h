@@ -62,6 +62,7 @@ struct NativeBenchResult {
   NativeBenchOptions opts;
   std::string name;          // e.g. "vgg16"
   std::string torch_version, blas, kernel_level;
+  std::string loadavg_start, loadavg_end;  // /proc/loadavg's 1/5/15-minute figures (other load on the machine)
   bool mkldnn = false;
   uint64_t macs = 0;         // per image (runtime's count: convs + linear)
   Summary torch_ms, runtime_ms;  // per batch
