@@ -21,6 +21,7 @@ int main(int argc, char** argv) {
   add_verify_report_command(app);
   add_infer_command(app);
   add_bench_command(app);
+  add_meanshift_command(app);
 
   try {
     app.parse(argc, argv);

@@ -257,7 +257,9 @@ MeanShiftResult mean_shift_impl(std::span<const T> xs, std::size_t d, double ban
   std::vector<T> within, mean(d);
   std::vector<double> cur(d);
   std::int64_t n_iter = 0;
+  const std::size_t report_every = std::max<std::size_t>(1, n_seeds / 200);
   for (std::size_t s = 0; s < n_seeds; ++s) {
+    if (opt.progress && s % report_every == 0) opt.progress(s, n_seeds);
     std::copy_n(&seeds[s * d], d, cur.data());
     Kind kind = seed_kind;
     std::int64_t completed = 0, count = 0;
@@ -281,6 +283,7 @@ MeanShiftResult mean_shift_impl(std::span<const T> xs, std::size_t d, double ban
       intensity[c] = count;  // dict assignment: the last seed wins
     }
   }
+  if (opt.progress) opt.progress(n_seeds, n_seeds);
   res.n_iter = n_iter;
   if (centres.size() == 0) {
     char buf[64];

@@ -12,6 +12,7 @@
 // of an offending value).
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <span>
 #include <string>
@@ -51,6 +52,9 @@ struct MeanShiftOptions {
   // Explicit seeds (row-major, n_seeds x n_features), used as a float64
   // array would be in sklearn. Empty: bin seeds or the points themselves.
   std::span<const double> seeds;
+  // Called now and then during the hill climbs with (seeds done, seeds in
+  // total) - for progress bars on long runs. May be empty.
+  std::function<void(std::size_t, std::size_t)> progress;
 };
 
 struct MeanShiftResult {

@@ -102,7 +102,9 @@ TEST(MeanShiftDegenerate, OneValueAndConstantInput) {
   EXPECT_EQ(r.labels, std::vector<std::int64_t>{0});
   std::vector<double> same(100, 3.25);
   EXPECT_EQ(estimate_bandwidth(std::span<const double>(same), 1).bandwidth, 0.0);
-  auto r2 = mean_shift(std::span<const double>(same), 1, 0.1, MeanShiftOptions{true, 1, true, 300, {}});
+  MeanShiftOptions bins;
+  bins.bin_seeding = true;
+  auto r2 = mean_shift(std::span<const double>(same), 1, 0.1, bins);
   ASSERT_TRUE(r2.ok());
   EXPECT_EQ(r2.centers, std::vector<double>{3.25});
   EXPECT_EQ(r2.counts, std::vector<std::int64_t>{100});
@@ -226,7 +228,18 @@ TEST(FastPaths, MillionPointsRunAndAgreeWithTheirOwnLabels) {
   for (std::size_t i = 0; i < x.size(); ++i) x[i] = std::fabs(i % 3 ? b(rng) : a(rng));
   auto bw = estimate_bandwidth(std::span<const float>(x), 1);
   ASSERT_TRUE(bw.ok());
-  auto r = mean_shift(std::span<const float>(x), 1, bw.bandwidth, MeanShiftOptions{true, 1, true, 300, {}});
+  MeanShiftOptions bins;
+  bins.bin_seeding = true;
+  std::size_t calls = 0, last_done = 0, total_seen = 0;
+  bins.progress = [&](std::size_t done, std::size_t total) {
+    EXPECT_GE(done, last_done);
+    last_done = done;
+    total_seen = total;
+    ++calls;
+  };
+  auto r = mean_shift(std::span<const float>(x), 1, bw.bandwidth, bins);
+  EXPECT_GE(calls, 2u);
+  EXPECT_EQ(last_done, total_seen);
   ASSERT_TRUE(r.ok()) << r.error;
   ASSERT_GE(r.n_clusters(), 2u);
   for (std::size_t i = 0; i < x.size(); i += 997) {
