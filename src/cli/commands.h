@@ -12,6 +12,7 @@ void add_version_command(CLI::App& app);
 void add_data_commands(CLI::App& app);
 void add_train_command(CLI::App& app);  // also `finetune`
 void add_eval_command(CLI::App& app);
+void add_prune_command(CLI::App& app);  // cmd_prune.cpp (issue 4)
 void add_export_command(CLI::App& app);  // cmd_export.cpp
 void add_keygen_command(CLI::App& app);         // cmd_seal.cpp
 void add_seal_command(CLI::App& app);           // cmd_seal.cpp

@@ -14,6 +14,7 @@ int main(int argc, char** argv) {
   add_data_commands(app);
   add_train_command(app);
   add_eval_command(app);
+  add_prune_command(app);
   add_export_command(app);
   add_keygen_command(app);
   add_seal_command(app);

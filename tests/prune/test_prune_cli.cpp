@@ -1,0 +1,190 @@
+// The `msprune prune` command end to end on a tiny synthetic checkpoint and a
+// tiny synthetic CIFAR folder: the pruned checkpoint loads, evaluates and
+// fine-tunes; slimming matches mean shift's count; hostile inputs give a clear
+// error and leave existing files alone.
+#include <gtest/gtest.h>
+
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <unistd.h>
+
+#include "prune/masks.h"
+#include "prune/surgery.h"
+#include "prune_test_util.h"
+#include "train/checkpoint.h"
+
+namespace fs = std::filesystem;
+using namespace msprune;
+using namespace msprune::prune::testing;
+using nlohmann::json;
+
+namespace {
+
+struct Result {
+  int rc;
+  std::string out;  // stdout + stderr
+};
+
+Result sh(const std::string& args) {
+  std::string cmd = std::string(MSPRUNE_BIN) + " " + args + " 2>&1";
+  Result r{0, {}};
+  FILE* p = ::popen(cmd.c_str(), "r");
+  if (!p) return {-1, "popen failed"};
+  char buf[4096];
+  size_t n;
+  while ((n = std::fread(buf, 1, sizeof buf, p)) > 0) r.out.append(buf, n);
+  int st = ::pclose(p);
+  r.rc = WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+  return r;
+}
+
+json last_json_line(const std::string& s) {
+  auto end = s.find_last_not_of('\n');
+  auto start = s.rfind('\n', end);
+  return json::parse(s.substr(start == std::string::npos ? 0 : start + 1, end + 1 - (start == std::string::npos ? 0 : start + 1)));
+}
+
+class PruneCli : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    torch::set_num_threads(1);
+    // One folder per process: CTest runs the tests of this suite in parallel.
+    dir_ = fs::temp_directory_path() / ("msprune_prune_cli." + std::to_string(::getpid()));
+    fs::remove_all(dir_);
+    fs::create_directories(dir_ / "cifar");
+    // A CIFAR-10 folder in the official layout with 16 records per file.
+    std::mt19937 rng(5);
+    for (std::string f : {"data_batch_1", "data_batch_2", "data_batch_3", "data_batch_4", "data_batch_5", "test_batch"}) {
+      std::ofstream o(dir_ / "cifar" / (f + ".bin"), std::ios::binary);
+      for (int r = 0; r < 16; ++r) {
+        o.put(char(r % 10));
+        for (int k = 0; k < 3072; ++k) o.put(char(rng() & 0xff));
+      }
+    }
+    // A "sparsity-trained" VGG: random scales, a third of them tiny.
+    auto net = random_net(models::Arch::kVgg, 31);
+    train::save_checkpoint(dir_ / "base.ckpt", net, nullptr, {{"metrics", {{"test_acc", 0.5}}}});
+  }
+  static void TearDownTestSuite() { fs::remove_all(dir_); }
+  static fs::path p(const std::string& name) { return dir_ / name; }
+  static std::string data() { return " --data " + (dir_ / "cifar").string() + " --threads 1 "; }
+  static inline fs::path dir_;
+};
+
+}  // namespace
+
+TEST_F(PruneCli, MeanShiftThenEvalAndFinetune) {
+  auto r = sh("prune --model " + p("base.ckpt").string() + " --out " + p("ms.ckpt").string() + " --report " +
+              p("ms.json").string() + " --plots " + p("plots").string() + " --threads 1 --quiet");
+  ASSERT_EQ(r.rc, 0) << r.out;
+  EXPECT_NE(r.out.find("mean shift pruned"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("--match " + p("ms.json").string()), std::string::npos) << r.out;
+  EXPECT_TRUE(fs::exists(p("plots") / "kept.png"));
+  EXPECT_TRUE(fs::exists(p("plots") / "hist_stage2.png"));
+
+  std::ifstream in(p("ms.json"));
+  json rep = json::parse(in);
+  EXPECT_EQ(rep["method"], "meanshift");
+  EXPECT_EQ(rep["options"]["scope"], "stage");
+  int64_t pruned = rep["totals"]["channels"]["pruned"];
+  EXPECT_GT(pruned, 0);
+
+  // The checkpoint is a normal one: it loads, is smaller, and carries the summary.
+  auto base = train::load_checkpoint(p("base.ckpt"));
+  auto ck = train::load_checkpoint(p("ms.ckpt"));
+  EXPECT_EQ(ck.model->num_params(), rep["totals"]["params"]["after"].get<int64_t>());
+  EXPECT_LT(ck.model->num_params(), base.model->num_params());
+  ASSERT_TRUE(ck.meta.contains("prune"));
+  EXPECT_EQ(ck.meta["prune"]["totals"], rep["totals"]);
+  EXPECT_EQ(ck.meta["prune"]["source_metrics"]["test_acc"], 0.5);
+
+  // Its outputs are those of the base with the pruned channels zeroed.
+  prune::Masks masks = prune::keep_all(prune::collect_gammas(base.model));
+  auto base_bns = base.model->batchnorms();
+  for (size_t i = 0; i < base_bns.size(); ++i) {
+    const auto& l = rep["layers"][i];
+    auto g = base_bns[i].bn->weight.abs();
+    for (int64_t c = 0; c < g.size(0); ++c) masks[i][size_t(c)] = g[c].item<float>() > l["threshold"].get<double>();
+  }
+  auto masked = clone_net(base.model);
+  prune::zero_pruned_channels(masked, masks);
+  auto x = torch::randn({2, 3, 32, 32});
+  EXPECT_LT((run(ck.model, x) - run(masked, x)).abs().max().item<double>(), 1e-5);
+
+  auto e = sh("eval --model " + p("ms.ckpt").string() + data() + "--json");
+  ASSERT_EQ(e.rc, 0) << e.out;
+  auto ej = last_json_line(e.out);
+  EXPECT_EQ(ej["params"].get<int64_t>(), ck.model->num_params());
+  EXPECT_EQ(ej["test_records"].get<int64_t>(), 16);
+
+  auto f = sh("finetune --model " + p("ms.ckpt").string() + " --out " + p("ft.ckpt").string() + data() +
+              "--epochs 1 --batch-size 8 --quiet --json");
+  ASSERT_EQ(f.rc, 0) << f.out;
+  auto ft = train::load_checkpoint(p("ft.ckpt"));
+  EXPECT_EQ(ft.model->spec().to_json(), ck.model->spec().to_json());
+  EXPECT_EQ(ft.meta["prune"]["totals"], rep["totals"]);
+  // Fine-tuning changed the weights (it trained).
+  EXPECT_FALSE(torch::equal(ft.model->named_parameters()["conv0.weight"], ck.model->named_parameters()["conv0.weight"]));
+
+  // Network Slimming at exactly the count mean shift chose, and at a ratio.
+  auto s = sh("prune --model " + p("base.ckpt").string() + " --method slimming --match " + p("ms.json").string() +
+              " --out " + p("sl.ckpt").string() + " --json --threads 1");
+  ASSERT_EQ(s.rc, 0) << s.out;
+  auto sj = last_json_line(s.out);
+  EXPECT_EQ(sj["totals"]["channels"]["pruned"].get<int64_t>(), pruned);
+  EXPECT_EQ(sj["options"]["match"], p("ms.json").string());
+  auto t = sh("prune --model " + p("base.ckpt").string() + " --method slimming --percent 0.5 --out " +
+              p("sl2.ckpt").string() + " --threads 1");
+  ASSERT_EQ(t.rc, 0) << t.out;
+  EXPECT_NE(t.out.find("Network Slimming: global threshold"), std::string::npos) << t.out;
+
+  // Pruning the pruned checkpoint again works (composes).
+  auto again = sh("prune --model " + p("ms.ckpt").string() + " --method slimming --target-ratio 0.2 --out " +
+                  p("ms2.ckpt").string() + " --json --threads 1");
+  ASSERT_EQ(again.rc, 0) << again.out;
+  EXPECT_LT(train::load_checkpoint(p("ms2.ckpt")).model->num_params(), ck.model->num_params());
+}
+
+TEST_F(PruneCli, HostileInputsGiveClearErrors) {
+  auto before = fs::file_size(p("base.ckpt"));
+  auto expect_error = [](const Result& r, const std::string& needle) {
+    EXPECT_EQ(r.rc, 1) << r.out;
+    EXPECT_NE(r.out.find("msprune: error:"), std::string::npos) << r.out;
+    EXPECT_NE(r.out.find(needle), std::string::npos) << r.out;
+  };
+  std::string base = " --model " + p("base.ckpt").string();
+  expect_error(sh("prune" + base + " --out " + p("base.ckpt").string()), "is the input checkpoint");
+  expect_error(sh("prune" + base + " --out " + p("x.ckpt").string() + " --report " + p("base.ckpt").string()),
+               "also the input");
+  expect_error(sh("prune" + base + " --out " + p("x.ckpt").string() + " --percent 0.5"), "for --method slimming");
+  expect_error(sh("prune" + base + " --out " + p("x.ckpt").string() + " --method slimming"), "exactly one of");
+  expect_error(sh("prune" + base + " --out " + p("x.ckpt").string() + " --method slimming --percent 70"), "in [0, 1)");
+  expect_error(sh("prune" + base + " --out " + p("x.ckpt").string() + " --min-keep abc"), "--min-keep");
+  expect_error(sh("prune" + base + " --out " + p("x.ckpt").string() + " --scope global"), "--scope");
+  expect_error(sh("prune" + base + " --out " + p("x.ckpt").string() + " --policy lowest"), "unknown threshold policy");
+  {
+    std::ofstream o(p("garbage.json"));
+    o << "{not json";
+  }
+  expect_error(sh("prune" + base + " --out " + p("x.ckpt").string() + " --method slimming --match " + p("garbage.json").string()),
+               "not valid JSON");
+  {
+    std::ofstream o(p("other.json"));
+    o << R"({"format":"msprune-prune-report","version":1,"model":{"spec":{"arch":"vgg","depth":16,"width":1.0,"num_classes":10,)"
+      << R"("cfg":[64,64,-1,128,128,-1,256,256,256,-1,512,512,512,-1,512,512,512]}},"totals":{"channels":{"before":1,"pruned":1}}})";
+  }
+  expect_error(sh("prune" + base + " --out " + p("x.ckpt").string() + " --method slimming --match " + p("other.json").string()),
+               "was made for vgg16");
+  // A truncated checkpoint.
+  {
+    std::ifstream in(p("base.ckpt"), std::ios::binary);
+    std::string bytes((std::istreambuf_iterator<char>(in)), {});
+    std::ofstream o(p("trunc.ckpt"), std::ios::binary);
+    o << bytes.substr(0, bytes.size() / 2);
+  }
+  expect_error(sh("prune --model " + p("trunc.ckpt").string() + " --out " + p("x.ckpt").string()), "trunc.ckpt");
+  EXPECT_FALSE(fs::exists(p("x.ckpt")));
+  EXPECT_EQ(fs::file_size(p("base.ckpt")), before);
+}
