@@ -29,6 +29,7 @@
 #include <nlohmann/json.hpp>
 #include <random>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "cluster/mean_shift.h"
@@ -72,7 +73,7 @@ std::vector<float> gamma_like(std::size_t n, std::uint32_t seed) {
 }
 
 struct Ours {
-  std::vector<double> times;
+  std::vector<double> times, fit_times;  // estimate + fit, and the fit alone, per run
   double bandwidth = 0;
   cluster::MeanShiftResult result;
 };
@@ -82,15 +83,20 @@ Ours run_ours(const std::vector<float>& x, int warmup, int repeats) {
   for (int r = 0; r < warmup + repeats; ++r) {
     const auto t0 = std::chrono::steady_clock::now();
     const auto bw = cluster::estimate_bandwidth(std::span<const float>(x), 1);
+    const auto t1 = std::chrono::steady_clock::now();
     cluster::MeanShiftOptions mo;
     mo.bin_seeding = true;
     auto res = cluster::mean_shift(std::span<const float>(x), 1, bw.bandwidth, mo);
-    const double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    const auto t2 = std::chrono::steady_clock::now();
+    const double s = std::chrono::duration<double>(t2 - t0).count();
     if (!bw.ok() || !res.ok()) {
       std::fprintf(stderr, "bench_meanshift: our run failed: %s%s\n", bw.error.c_str(), res.error.c_str());
       std::exit(1);
     }
-    if (r >= warmup) o.times.push_back(s);
+    if (r >= warmup) {
+      o.times.push_back(s);
+      o.fit_times.push_back(std::chrono::duration<double>(t2 - t1).count());
+    }
     o.bandwidth = bw.bandwidth;
     o.result = std::move(res);
   }
@@ -148,6 +154,13 @@ bool identical(const Ours& o, const Sk& s, bool compare_bandwidth) {
   return true;
 }
 
+std::string load_average() {
+  std::ifstream f("/proc/loadavg");
+  std::string a, b, c;
+  f >> a >> b >> c;
+  return f ? a + " " + b + " " + c : "unknown";
+}
+
 std::string secs(double s) {
   if (s < 1e-3) return strf("%.1f us", s * 1e6);
   if (s < 1) return strf("%.2f ms", s * 1e3);
@@ -199,7 +212,9 @@ int main(int argc, char** argv) {
   fs::create_directories(dir);
 
   std::printf("bench_meanshift: estimate_bandwidth(quantile=0.3) + MeanShift(bin_seeding=True).fit,\n"
-              "1-D float32 |gamma|-like values, one thread each; scikit-learn via %s\n\n", python.c_str());
+              "1-D float32 |gamma|-like values, one thread each; scikit-learn via %s\n"
+              "load average at start: %s (this machine has %u cores)\n\n",
+              python.c_str(), load_average().c_str(), std::thread::hardware_concurrency());
   Table t({"points", "sklearn p50", "sklearn p99", "runs", "ours p50", "ours p99", "runs", "speed-up (p50)",
            "identical"});
   std::vector<std::string> notes;
@@ -221,16 +236,8 @@ int main(int argc, char** argv) {
     const auto ss = summarize(s.times);
     std::string speed = strf("%.0fx", ss.p50 / os.p50);
     if (!est) {
-      // sklearn timed the fit only; compare with our fit only.
-      std::vector<double> fit_times;
-      for (int r = 0; r < our_repeats; ++r) {
-        const auto t0 = std::chrono::steady_clock::now();
-        cluster::MeanShiftOptions mo;
-        mo.bin_seeding = true;
-        const auto res = cluster::mean_shift(std::span<const float>(x), 1, o.bandwidth, mo);
-        fit_times.push_back(std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
-      }
-      const auto fs_ = summarize(fit_times);
+      // sklearn timed the fit only; compare with our fit only (same runs as the totals).
+      const auto fs_ = summarize(o.fit_times);
       speed = strf("fit: %.0fx", ss.p50 / fs_.p50);
       notes.push_back(strf("%s points: sklearn's estimate_bandwidth not run (quadratic); sklearn column = fit "
                            "only with our bandwidth; our fit alone p50 %s, p99 %s",
@@ -241,6 +248,7 @@ int main(int argc, char** argv) {
   }
   std::printf("%s", t.str().c_str());
   for (const auto& n : notes) std::printf("note: %s\n", n.c_str());
+  std::printf("load average at end: %s\n", load_average().c_str());
   std::printf("ours = estimate_bandwidth + fit, after 3 warm-up runs; identical = same bandwidth bits, centres,\n"
               "every label and n_iter as scikit-learn's last run.\n");
   fs::remove_all(dir);

@@ -168,8 +168,8 @@ void run(const Opts& o, const Samples& s) {
   std::printf("mean shift: %zu samples x %zu feature%s (%s)\n", s.n, s.d, s.d == 1 ? "" : "s",
               o.dtype.c_str());
   std::printf("bandwidth:  %s (%s)\n", fmt_value(bw, false).c_str(), how.c_str());
-  std::printf("seeds:      %lld (%s), %lld iterations at most per seed\n", (long long)r.n_seeds,
-              o.bin_seeding ? "bin seeding" : "every sample", (long long)r.n_iter);
+  std::printf("seeds:      %lld (%s); n_iter %lld (the most iterations any seed took)\n",
+              (long long)r.n_seeds, o.bin_seeding ? "bin seeding" : "every sample", (long long)r.n_iter);
   Table t({"cluster", s.d == 1 ? "centre" : "centre (coordinates)", "samples", "within bandwidth"});
   for (std::size_t c = 0; c < r.n_clusters(); ++c) {
     std::string centre;

@@ -160,27 +160,23 @@ double kth_brute_v_sorted(const std::vector<double>& s, std::size_t p, std::int6
   };
   add_run(cl, lb_begin);
   add_run(lb_end, cr);
-  std::int64_t total = 0;
-  for (const auto& c : cand) total += c.mult;
-  if (!(below < k && k <= below + total)) {
-    // The bound did not hold (should not happen): select among all values.
-    cand.clear();
-    add_run(0, n);
+  // The (k - already_below)-th smallest candidate value, by multiplicity.
+  auto select = [&](std::int64_t already_below) {
     std::sort(cand.begin(), cand.end(), [](const Cand& a, const Cand& b) { return a.v < b.v; });
-    std::int64_t seen = 0;
+    std::int64_t seen = already_below;
     for (const auto& c : cand) {
       seen += c.mult;
       if (seen >= k) return c.v;
     }
     return cand.back().v;
-  }
-  std::sort(cand.begin(), cand.end(), [](const Cand& a, const Cand& b) { return a.v < b.v; });
-  std::int64_t seen = below;
-  for (const auto& c : cand) {
-    seen += c.mult;
-    if (seen >= k) return c.v;
-  }
-  return cand.back().v;
+  };
+  std::int64_t total = 0;
+  for (const auto& c : cand) total += c.mult;
+  if (below < k && k <= below + total) return select(below);
+  // The bound did not hold (should not happen): select among all values.
+  cand.clear();
+  add_run(0, n);
+  return select(0);
 }
 
 template <class T>
@@ -195,7 +191,7 @@ void kth_distances_1d(const T* x, std::size_t n, std::int64_t k, bool brute, dou
     double dist;
     if (brute) {
       const double v = kth_brute_v_sorted(s, p, k, D);
-      dist = std::is_same_v<T, float> ? std::sqrt(double(float(v))) : std::sqrt(v);
+      dist = brute_reported_distance<T>(v);
     } else {
       dist = std::sqrt(D * D);  // KD tree: sqrt of rdist = fl(d * d)
     }
@@ -231,11 +227,7 @@ void kth_distances_nd(const T* x, std::size_t n, std::size_t d, std::int64_t k, 
     }
     std::nth_element(r.begin(), r.begin() + (k - 1), r.end());
     const double v = r[std::size_t(k - 1)];
-    if (brute && std::is_same_v<T, float>) {
-      out[i] = std::sqrt(double(float(v)));
-    } else {
-      out[i] = std::sqrt(v);
-    }
+    out[i] = brute ? brute_reported_distance<T>(v) : std::sqrt(v);
   }
 }
 

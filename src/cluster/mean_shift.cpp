@@ -263,7 +263,6 @@ MeanShiftResult mean_shift_impl(std::span<const T> xs, std::size_t d, double ban
     std::copy_n(&seeds[s * d], d, cur.data());
     Kind kind = seed_kind;
     std::int64_t completed = 0, count = 0;
-    bool have_mean = false;
     for (;;) {
       const std::int64_t m = nbrs.radius_rows(cur.data(), is_f32<T>(kind), bandwidth, &within);
       count = m;
@@ -272,12 +271,11 @@ MeanShiftResult mean_shift_impl(std::span<const T> xs, std::size_t d, double ban
       const double shift = shift_norm(mean.data(), cur.data(), kind, d);
       for (std::size_t j = 0; j < d; ++j) cur[j] = double(mean[j]);
       kind = Kind::kData;
-      have_mean = true;
       if (shift < stop_thresh || completed == opt.max_iter) break;
       ++completed;
     }
     n_iter = std::max(n_iter, completed);
-    if (count > 0 && have_mean) {
+    if (count > 0) {  // the last query had points, so `mean` is their mean
       const std::size_t c = centres.find_or_insert(mean.data());
       if (c == intensity.size()) intensity.push_back(0);
       intensity[c] = count;  // dict assignment: the last seed wins

@@ -120,11 +120,7 @@ std::int64_t Neighbors<T>::nearest(const T* q, double* distance) const {
         best_j = std::int64_t(j);
       }
     }
-    if (std::is_same_v<T, float>) {
-      *distance = std::sqrt(double(float(best)));  // DistanceMetric32._rdist_to_dist
-    } else {
-      *distance = std::sqrt(best);
-    }
+    *distance = brute_reported_distance<T>(best);
     return best_j;
   }
   double rd = 0;

@@ -16,6 +16,7 @@
 //    against float64 data) fall back to euclidean_distances in float64,
 //    which gives the same v and compares v <= r * r.
 //  * brute radius results come in index order; KD-tree results in tree order.
+#include <cmath>
 #include <cstddef>
 #include <cstdint>
 #include <memory>
@@ -34,6 +35,16 @@ double middle_term(const double* a, const double* b, std::size_t d);     // -2 *
 inline double gemm_rdist(double norm_q, double middle, double norm_y) {
   const double v = (norm_q + middle) + norm_y;
   return v < 0.0 ? 0.0 : v;
+}
+// The distance a brute k-neighbours query reports for reduced distance v:
+// float32 data go through DistanceMetric32._rdist_to_dist(float32 v).
+template <class T>
+double brute_reported_distance(double v) {
+  if constexpr (sizeof(T) == 4) {
+    return std::sqrt(double(float(v)));
+  } else {
+    return std::sqrt(v);
+  }
 }
 
 template <class T>

@@ -142,7 +142,7 @@ double reference_bandwidth(const std::vector<T>& x, double quantile) {
     }
     std::sort(row.begin(), row.end());
     const double v = row[std::size_t(k - 1)];
-    dist[i] = brute && std::is_same_v<T, float> ? std::sqrt(double(float(v))) : std::sqrt(v);
+    dist[i] = brute ? detail::brute_reported_distance<T>(v) : std::sqrt(v);
   }
   double bw = 0;
   for (std::size_t s = 0; s < n; s += 500) bw += detail::numpy_sum(&dist[s], std::min<std::size_t>(500, n - s));
