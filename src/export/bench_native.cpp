@@ -107,6 +107,10 @@ void check_options(const NativeBenchOptions& o) {
 
 NativeBenchResult run_native_bench(const NativeBenchOptions& opts) {
   check_options(opts);
+  const std::string ext = opts.model.extension().string();
+  if (ext == ".msm" || ext == ".sealed")
+    throw Error("bench: " + opts.model.string() + " is a " + ext +
+                " model; the LibTorch comparison needs a checkpoint (.msm/.sealed files: --tee emu)");
   NativeBenchResult r;
   r.opts = opts;
   r.torch_version = TORCH_VERSION;

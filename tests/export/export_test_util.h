@@ -6,11 +6,12 @@
 #include <gtest/gtest.h>
 #include <torch/torch.h>
 
-#include <cstdlib>
 #include <random>
 #include <string>
 
 #include "models/models.h"
+#include "prune/masks.h"
+#include "prune/surgery.h"
 
 namespace export_test {
 
@@ -102,10 +103,27 @@ inline models::Net make_net(Family f, bool pruned, uint64_t seed, const torch::T
   return net;
 }
 
-// $MSPRUNE_BUILD_DIR/msprune (set by tests/CMakeLists.txt).
-inline std::string msprune_binary() {
-  const char* d = std::getenv("MSPRUNE_BUILD_DIR");
-  return std::string(d ? d : ".") + "/msprune";
+// The pruning engineer's surgery (src/prune) on a tiny unpruned network with
+// random masks (each prunable BN keeps a random ~60% of its channels in use,
+// at least one): the compact network, in eval mode.
+inline models::Net make_surgery_net(Family f, uint64_t seed) {
+  models::Net full = make_net(f, false, seed);
+  std::mt19937 rng{uint32_t(seed) ^ 0x5eedu};
+  auto layers = msprune::prune::collect_gammas(full);
+  msprune::prune::Masks masks = msprune::prune::keep_all(layers);
+  for (size_t i = 0; i < layers.size(); ++i) {
+    if (!layers[i].prunable) continue;
+    std::vector<uint8_t> keep(layers[i].channels.size());
+    for (auto& k : keep) k = std::bernoulli_distribution(0.6)(rng);
+    keep[std::uniform_int_distribution<size_t>(0, keep.size() - 1)(rng)] = 1;
+    masks[i] = msprune::prune::to_mask(layers[i], keep);
+  }
+  models::Net compact = msprune::prune::compact_network(full, masks);
+  compact->eval();
+  return compact;
 }
+
+// The msprune executable of this build (tests/export/CMakeLists.txt).
+inline std::string msprune_binary() { return MSPRUNE_BINARY; }
 
 }  // namespace export_test

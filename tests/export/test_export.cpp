@@ -143,6 +143,25 @@ INSTANTIATE_TEST_SUITE_P(
                     Case{Family::kDenseNet, true, rt::KernelLevel::kAvx2}),
     case_name);
 
+// Networks pruned by the real surgery (src/prune) with random masks.
+TEST(Export, ParityAfterSurgery) {
+  for (Family f : {Family::kVgg, Family::kPreResNet, Family::kDenseNet}) {
+    SCOPED_TRACE(export_test::family_name(f));
+    auto net = export_test::make_surgery_net(f, 50 + uint64_t(f));
+    EXPECT_FALSE(net->spec().is_default_cfg());
+    for (rt::KernelLevel k : {rt::KernelLevel::kAuto, rt::KernelLevel::kReference}) {
+      rt::InterpreterOptions io;
+      io.kernels = k;
+      ex::HostedModel h(ex::export_msm(*net), io);
+      expect_parity(ex::compare_random(*net, h, 4, 9), "surgery, random inputs");
+      torch::manual_seed(3);
+      expect_parity(ex::compare_images(*net, h, torch::randint(0, 256, {4, 3, 32, 32}).to(torch::kUInt8), {}),
+                    "surgery, raw images");
+    }
+    EXPECT_EQ(ex::HostedModel(ex::export_msm(*net)).model().total_macs(), uint64_t(net->macs()));
+  }
+}
+
 // The export reads BN running statistics even when the module is in
 // training mode, and leaves the module's mode alone.
 TEST(Export, UsesRunningStatisticsInAnyMode) {
