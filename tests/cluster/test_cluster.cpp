@@ -110,6 +110,43 @@ TEST(MeanShiftDegenerate, OneValueAndConstantInput) {
   EXPECT_EQ(r2.counts, std::vector<std::int64_t>{100});
 }
 
+TEST(MeanShiftDegenerate, ExtremeValuesGiveAnswersOrErrorsNotCrashes) {
+  const double big = 1e308, tiny = 4.9e-324;
+  const std::vector<std::vector<double>> inputs = {
+      {big, -big, 0.0, 1.0},                // distances overflow to infinity
+      {tiny, -tiny, 0.0, -0.0, tiny},       // subnormals and signed zeros
+      {1e300, 1e300, 1e300, 2e300, 2e300},  // huge bins
+      {0.0, 1e-300, 1.0, 1.0 + 1e-15, 5.0, 5.0, 5.0},
+  };
+  for (const auto& x : inputs) {
+    for (double q : {0.3, 0.6, 1.0}) {
+      const auto b = estimate_bandwidth(std::span<const double>(x), 1, BandwidthOptions{q, {}, 0});
+      ASSERT_TRUE(b.ok()) << b.error;
+      for (bool bins : {false, true}) {
+        MeanShiftOptions mo;
+        mo.bin_seeding = bins;
+        for (double bw : {b.bandwidth, 1.0, 1e-300, 1e300}) {
+          const auto r = mean_shift(std::span<const double>(x), 1, bw, mo);
+          if (r.ok()) {
+            EXPECT_EQ(r.labels.size(), x.size());
+            EXPECT_GE(r.n_clusters(), 1u);
+          } else {
+            EXPECT_FALSE(r.error.empty());
+          }
+        }
+      }
+    }
+    std::vector<float> f;
+    for (double v : x) f.push_back(float(v));
+    if (first_non_finite(std::span<const float>(f)) < 0) {
+      const auto t = choose_threshold(f, ThresholdOptions{});
+      if (t.ok()) {
+        EXPECT_GE(t.kept, 1u);
+      }
+    }
+  }
+}
+
 TEST(MeanShiftDegenerate, BinSeedsRoundHalfToEven) {
   // x / 0.5 = 0.5, 1.5, 2.5, 3.5 -> bins 0, 2, 2, 4 (numpy's round-half-even).
   std::vector<double> x{0.25, 0.75, 1.25, 1.75, 1.75};
