@@ -310,6 +310,33 @@ std::string format_native_bench(const NativeBenchResult& r) {
               p.info.macs ? human_count(double(p.info.macs)) : std::string("-"), strf("%.4f", p.ms.p50),
               strf("%.4f", p.ms.p99), p.info.macs ? strf("%.1f", gflops(p.info.macs, p.ms.p50)) : std::string("-")});
     s += tl.str();
+    // Layers of one kind together: (type, kernel, stride, outputs, output map)
+    // for convs and linear, (type, output map) for the rest. DenseNet's dense
+    // layers differ only in their input width, for example.
+    struct Kind {
+      std::string key;
+      uint32_t n = 0;
+      uint64_t macs = 0;
+      double ms = 0;
+    };
+    std::vector<Kind> kinds;
+    for (const auto& p : r.ops) {
+      const auto& i = p.info;
+      std::string key = rt::op_type_name(i.type);
+      if (i.kernel) key += strf(" k%u s%u", i.kernel, i.stride);
+      if (i.macs) key += strf(" -> %u", i.out_c);  // weightless ops: by map size only
+      key += strf(" @%ux%u", i.out_h, i.out_w);
+      auto it = std::find_if(kinds.begin(), kinds.end(), [&](const Kind& k) { return k.key == key; });
+      if (it == kinds.end()) it = kinds.insert(kinds.end(), Kind{key});
+      it->n++, it->macs += i.macs, it->ms += p.ms.p50;
+    }
+    s += "\n  runtime per kind of layer (sum of per-op p50):\n";
+    Table tk({"  kind", "ops", "MACs", "ms", "share", "GFLOP/s"});
+    for (const auto& k : kinds)
+      tk.add({"  " + k.key, std::to_string(k.n), k.macs ? human_count(double(k.macs)) : std::string("-"),
+              strf("%.3f", k.ms), strf("%.1f%%", r.profile_total_ms > 0 ? 100 * k.ms / r.profile_total_ms : 0),
+              k.macs ? strf("%.1f", gflops(k.macs, k.ms)) : std::string("-")});
+    s += tk.str();
   }
   return s;
 }
