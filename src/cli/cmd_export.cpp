@@ -84,7 +84,7 @@ void add_export_command(CLI::App& app) {
         throw Error(strf("--check-data %s has %d classes, the model %d", o->check_data.c_str(), test.num_classes,
                          ck.model->spec().num_classes));
       images = test.size();
-      img = exporter::compare_images(*ck.model, hosted, test.images, test.labels, 100, true);
+      img = exporter::compare_images(*ck.model, hosted, test.images, test.labels, 100, !o->json);
     }
     atomic_write_bytes(o->out, std::string_view(reinterpret_cast<const char*>(bytes.data()), bytes.size()));
     const exporter::MsmSummary s = exporter::summarize_msm(bytes);
