@@ -18,7 +18,8 @@
 //     cluster.
 // With a single cluster, kMinCentre still cuts at its centre (as the paper
 // does) while kValley keeps everything. A zero bandwidth (all values equal,
-// or n < 4 at quantile 0.3) keeps everything and sets bandwidth_zero.
+// or n < 7 at quantile 0.3: k = 1 is the point itself) keeps everything and
+// sets bandwidth_zero.
 // The floor then guarantees max(1, min_keep_count, ceil(min_keep_fraction *
 // n)) survivors, the largest values: if fewer pass, the threshold drops to
 // the largest value below the floor's smallest survivor (floor_applied).
