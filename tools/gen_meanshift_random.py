@@ -2,7 +2,7 @@
 """Random mean-shift cases beyond the committed goldens, for a wider check.
 
     /usr/bin/python3 tools/gen_meanshift_random.py SEED COUNT OUTDIR
-    MSPRUNE_MEANSHIFT_GOLDEN_DIR=OUTDIR build-cluster/tests/cluster/test_cluster --gtest_filter='MeanShift*'
+    MSPRUNE_MEANSHIFT_GOLDEN_DIR=OUTDIR build-cluster/tests/cluster/test_cluster --gtest_filter='MeanShift/Golden*'
 
 Each case draws a size (1 to 2,500), 1-3 dimensions, one of five
 distributions (|gamma|-like, Gaussian mixture, integer grid with ties, large
