@@ -21,6 +21,7 @@ void add_verify_report_command(CLI::App& app);  // cmd_attest.cpp
 void add_infer_command(CLI::App& app);
 void add_bench_command(CLI::App& app);
 void add_meanshift_command(CLI::App& app);  // cmd_meanshift.cpp (issue 3)
+void add_inspect_command(CLI::App& app);    // cmd_inspect.cpp
 
 // --- shared option helpers -------------------------------------------------
 // Number of hardware threads (at least 1).

@@ -23,6 +23,7 @@ int main(int argc, char** argv) {
   add_infer_command(app);
   add_bench_command(app);
   add_meanshift_command(app);
+  add_inspect_command(app);
 
   try {
     app.parse(argc, argv);
