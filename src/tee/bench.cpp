@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
+#include <fstream>
 #include <memory>
 #include <random>
 
@@ -33,6 +34,13 @@ struct ThrowawayKey {
     fs::remove_all(dir, ec);
   }
 };
+
+std::string loadavg() {
+  std::ifstream f("/proc/loadavg");
+  std::string a, b, c;
+  if (!(f >> a >> b >> c)) return "?";
+  return a + " " + b + " " + c;
+}
 
 std::string epc_label(double mib) { return mib == 0 ? "unlimited" : strf("%g", mib); }
 
@@ -75,6 +83,7 @@ BenchResult run_tee_bench(const BenchOptions& opts) {
   if (opts.runs < 1 || opts.warmup < 0) throw Error("bench: --runs must be >= 1 and --warmup >= 0");
   BenchResult res;
   res.opts = opts;
+  res.loadavg_start = loadavg();
 
   std::vector<ModelFile> files;
   for (const auto& p : opts.models) files.push_back(read_model_file(p));
@@ -92,78 +101,107 @@ BenchResult run_tee_bench(const BenchOptions& opts) {
 
   // The same few random images for every run (latency does not depend on them).
   std::mt19937 rng(2021);
-  std::vector<std::uint8_t> pixels(8 * 3 * 32 * 32);
+  const std::size_t kImages = 8, kImageBytes = 3 * 32 * 32;
+  std::vector<std::uint8_t> pixels(kImages * kImageBytes);
   for (auto& p : pixels) p = std::uint8_t(rng());
-  ImageSet images;
-  images.pixels = pixels.data();
-  images.count = 8;
+  std::vector<float> logits(65536);
+  auto image = [&](int r) { return pixels.data() + std::size_t(r) % kImages * kImageBytes; };
+  auto ms_since = [](std::chrono::steady_clock::time_point t0) {
+    return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
+  };
 
   const std::vector<std::string> modes = modes_of(opts);
-  const std::size_t total_cells = files.size() * modes.size() * opts.epc_mib.size() * (opts.fault_cost_us > 0 ? 2 : 1);
-  Progress bar("bench", total_cells + files.size() + 1, "run", opts.progress);
+  const int passes = opts.fault_cost_us > 0 ? 2 : 1;
+  Progress bar("bench", 2 + modes.size() * opts.epc_mib.size(), "setting", opts.progress);
 
   {  // ECALL round trip, on an enclave with no model
     EnclaveClient c(base);
     res.ecall_us = time_pings(c, 0, opts.ecall_runs);
-    res.ecall_image_us = time_pings(c, 3 * 32 * 32, opts.ecall_runs);
+    res.ecall_image_us = time_pings(c, kImageBytes, opts.ecall_runs);
     c.shutdown();
     bar.tick(1, "ECALL round trip");
   }
 
-  for (std::size_t m = 0; m < files.size(); ++m) {
-    BenchModel bm;
-    bm.name = files[m].name();
-    bm.path = files[m].path.string();
-    bm.sealed_input = files[m].sealed;
-    if (!files[m].sealed) {
-      NativeRunner native(files[m], 1);
-      res.kernel_level = native.kernel_level();
-      time_native(native, images, std::size_t(opts.warmup), false);
-      bm.native_ms = summarize(time_native(native, images, std::size_t(opts.runs), false).host_ms);
-      bm.have_native = true;
+  // Every comparison below interleaves its sides run by run (model A, model
+  // B, A, B, ...), so load from other processes falls on all of them alike.
+  {  // native
+    std::vector<std::unique_ptr<NativeRunner>> runners(files.size());
+    std::vector<std::vector<double>> ms(files.size());
+    for (std::size_t m = 0; m < files.size(); ++m) {
+      res.models.push_back({files[m].name(), files[m].path.string(), files[m].sealed, {}, false, {}});
+      if (files[m].sealed) continue;
+      runners[m] = std::make_unique<NativeRunner>(files[m], 1);
+      res.kernel_level = runners[m]->kernel_level();
+      for (int r = 0; r < opts.warmup; ++r) runners[m]->run_u8(image(r), logits.data());
     }
-    bar.tick(1, bm.name + " native");
-    for (const std::string& mode : modes) {
-      for (double epc : opts.epc_mib) {
+    for (int r = 0; r < opts.runs; ++r)
+      for (std::size_t m = 0; m < files.size(); ++m) {
+        if (!runners[m]) continue;
+        auto t0 = std::chrono::steady_clock::now();
+        runners[m]->run_u8(image(r), logits.data());
+        ms[m].push_back(ms_since(t0));
+      }
+    for (std::size_t m = 0; m < files.size(); ++m)
+      if (runners[m]) res.models[m].native_ms = summarize(ms[m]), res.models[m].have_native = true;
+    bar.tick(1, "native");
+  }
+
+  for (const std::string& mode : modes) {
+    for (double epc : opts.epc_mib) {
+      // One enclave per model and pass (pass 1: with the added fault cost).
+      const std::size_t n = files.size() * std::size_t(passes);
+      std::vector<std::unique_ptr<EnclaveClient>> cs(n);
+      std::vector<std::vector<double>> host(n), inside(n);
+      for (std::size_t k = 0; k < n; ++k) {
+        EnclaveOptions eo = base;
+        eo.epc_mib = epc;
+        eo.fault_cost_us = k % passes == 0 ? 0 : opts.fault_cost_us;
+        cs[k] = start_enclave_with(files[k / passes], eo, mode == "streaming", nullptr);
+        if (cs[k]->model().classes > logits.size()) throw Error("bench: model has too many classes");
+        for (int r = 0; r < opts.warmup; ++r) cs[k]->infer_u8(image(r), 1, logits.data());
+        cs[k]->stats(true);
+      }
+      for (int r = 0; r < opts.runs; ++r)
+        for (std::size_t k = 0; k < n; ++k) {
+          auto t0 = std::chrono::steady_clock::now();
+          InferResult ir = cs[k]->infer_u8(image(r), 1, logits.data());
+          host[k].push_back(ms_since(t0));
+          inside[k].push_back(double(ir.enclave_ns) / 1e6);
+        }
+      for (std::size_t m = 0; m < files.size(); ++m) {
         BenchCell cell;
         cell.model = m;
         cell.mode = mode;
         cell.epc_mib = epc;
-        for (int pass = 0; pass < (opts.fault_cost_us > 0 ? 2 : 1); ++pass) {
-          EnclaveOptions eo = base;
-          eo.epc_mib = epc;
-          eo.fault_cost_us = pass == 0 ? 0 : opts.fault_cost_us;
-          auto c = start_enclave_with(files[m], eo, mode == "streaming", nullptr);
-          time_enclave(*c, images, std::size_t(opts.warmup), false);
-          c->stats(true);
-          Timings t = time_enclave(*c, images, std::size_t(opts.runs), false);
-          EnclaveStats s = c->stats();
+        for (int pass = 0; pass < passes; ++pass) {
+          const std::size_t k = m * std::size_t(passes) + std::size_t(pass);
+          EnclaveStats s = cs[k]->stats();
+          const double runs = double(opts.runs);
           if (pass == 0) {
-            if (mode == "paging" && epc == opts.epc_mib.front()) bm.info = c->model();
-            const double n = double(opts.runs);
-            cell.host_ms = summarize(t.host_ms);
-            cell.enclave_ms = summarize(t.enclave_ms);
-            cell.faults_per_inf = double(s.faults) / n;
-            cell.evicted_per_inf = double(s.pages_evicted) / n;
-            cell.loaded_per_inf = double(s.pages_loaded) / n;
-            cell.handler_ms_per_inf = double(s.handler_ns) / 1e6 / n;
-            cell.stream_ms_per_inf = double(s.stream_ns) / 1e6 / n;
+            if (mode == "paging" && epc == opts.epc_mib.front()) res.models[m].info = cs[k]->model();
+            cell.host_ms = summarize(host[k]);
+            cell.enclave_ms = summarize(inside[k]);
+            cell.faults_per_inf = double(s.faults) / runs;
+            cell.evicted_per_inf = double(s.pages_evicted) / runs;
+            cell.loaded_per_inf = double(s.pages_loaded) / runs;
+            cell.handler_ms_per_inf = double(s.handler_ns) / 1e6 / runs;
+            cell.stream_ms_per_inf = double(s.stream_ns) / 1e6 / runs;
             cell.peak_resident_mib = double(s.peak_resident_pages) * 4096 / kMiB;
-            cell.heap_mib = double(c->model().heap_bytes) / kMiB;
+            cell.heap_mib = double(cs[k]->model().heap_bytes) / kMiB;
           } else {
             cell.projected = true;
-            cell.proj_host_ms = summarize(t.host_ms);
-            cell.injected_ms_per_inf = double(s.injected_ns) / 1e6 / double(opts.runs);
+            cell.proj_host_ms = summarize(host[k]);
+            cell.injected_ms_per_inf = double(s.injected_ns) / 1e6 / runs;
           }
-          c->shutdown();
-          bar.tick(1, bm.name + " " + mode + " EPC " + epc_label(epc));
+          cs[k]->shutdown();
         }
         res.cells.push_back(cell);
       }
+      bar.tick(1, mode + " EPC " + epc_label(epc));
     }
-    res.models.push_back(bm);
   }
   bar.finish();
+  res.loadavg_end = loadavg();
   return res;
 }
 
@@ -172,7 +210,8 @@ std::string format_bench(const BenchResult& r) {
   std::string out;
   out += "EMULATED ENCLAVE (msprune-enclave: separate process, seccomp allow-list, AES-256-GCM EPC paging;\n"
          "not SGX hardware). Batch 1, one thread, " + std::to_string(o.runs) + " timed runs after " +
-         std::to_string(o.warmup) + " warm-up per setting; latency per image.\n\n";
+         std::to_string(o.warmup) + " warm-up per setting; latency per image.\n"
+         "Within each setting the models (and the projected runs) alternate run by run.\n\n";
   Table mt({"model", "weights", "heap (paging)", "heap (streaming)", "native p50 ms", "native p99 ms"});
   for (std::size_t m = 0; m < r.models.size(); ++m) {
     const BenchModel& bm = r.models[m];
@@ -186,9 +225,9 @@ std::string format_bench(const BenchResult& r) {
               "p99 %.1f us\n\n",
               r.ecall_us.p50, r.ecall_us.p99, r.ecall_image_us.p50, r.ecall_image_us.p99);
 
-  std::vector<std::string> head = {"model",          "mode",          "EPC MiB",      "p50 ms",
-                                   "p99 ms",         "in-encl p50",   "faults/inf",   "handler ms/inf",
-                                   "stream ms/inf",  "peak res MiB",  "speed-up"};
+  std::vector<std::string> head = {"model",         "mode",          "EPC MiB",       "p50 ms",
+                                   "p99 ms",        "in-encl p50",   "faults/inf",    "handler ms/inf",
+                                   "us/fault",      "stream ms/inf", "peak res MiB",  "speed-up"};
   if (o.fault_cost_us > 0) {
     head.push_back(strf("proj p50 (+%gus/fault)", o.fault_cost_us));
     head.push_back("proj p99");
@@ -210,6 +249,7 @@ std::string format_bench(const BenchResult& r) {
             strf("%.3f", c->enclave_ms.p50),
             strf("%.0f", c->faults_per_inf),
             strf("%.3f", c->handler_ms_per_inf),
+            c->faults_per_inf > 0 ? strf("%.1f", c->handler_ms_per_inf * 1000 / c->faults_per_inf) : "-",
             c->mode == "streaming" ? strf("%.3f", c->stream_ms_per_inf) : "-",
             strf("%.1f", c->peak_resident_mib),
             m == 0 ? "1.00x (base)" : strf("%.2fx", base->host_ms.p50 / c->host_ms.p50)};
@@ -224,6 +264,19 @@ std::string format_bench(const BenchResult& r) {
     }
   }
   out += t.str();
+  if (o.stream_weights) {
+    out += "\nweight streaming against paging (gain = paging p50 / streaming p50; > 1: streaming is faster):\n";
+    Table g({"model", "EPC MiB", "paging p50 ms", "streaming p50 ms", "gain"});
+    for (std::size_t m = 0; m < r.models.size(); ++m)
+      for (double epc : o.epc_mib) {
+        const BenchCell* p = find_cell(r, m, "paging", epc);
+        const BenchCell* st = find_cell(r, m, "streaming", epc);
+        if (p && st)
+          g.add({r.models[m].name, epc_label(epc), strf("%.3f", p->host_ms.p50), strf("%.3f", st->host_ms.p50),
+                 strf("%.2fx", p->host_ms.p50 / st->host_ms.p50)});
+      }
+    out += g.str();
+  }
   if (r.models.size() > 1 && r.models[0].have_native) {
     out += "\nnative speed-up over " + r.models[0].name + ":";
     for (std::size_t m = 1; m < r.models.size(); ++m)
@@ -232,13 +285,15 @@ std::string format_bench(const BenchResult& r) {
     out += "\n";
   }
   out += "\nfaults/inf: EPC faults per inference (each evicts and/or reloads a 4 KiB page with AES-GCM).\n"
-         "handler ms/inf: measured time in the fault handler; stream ms/inf: measured time decrypting streamed\n"
-         "weights. speed-up: p50 of the first model / p50 of this one, same mode and EPC.\n";
+         "handler ms/inf: measured time in the fault handler (us/fault: the same per fault; signal delivery\n"
+         "and return are not included); stream ms/inf: measured time decrypting streamed weights.\n"
+         "speed-up: p50 of the first model / p50 of this one, same mode and EPC.\n";
   if (o.fault_cost_us > 0)
     out += strf("proj: a second run that busy-waits %g us per fault on top (projection to published SGX1 paging "
                 "costs); the columns before it are measured without it.\n",
                 o.fault_cost_us);
   if (!r.kernel_level.empty()) out += "runtime kernels: " + r.kernel_level + "\n";
+  out += "load average " + r.loadavg_start + " at start, " + r.loadavg_end + " at end (other processes share these cores)\n";
   return out;
 }
 
@@ -250,6 +305,8 @@ nlohmann::json bench_json(const BenchResult& r) {
   j["warmup"] = o.warmup;
   j["fault_cost_us"] = o.fault_cost_us;
   j["kernel_level"] = r.kernel_level;
+  j["loadavg_start"] = r.loadavg_start;
+  j["loadavg_end"] = r.loadavg_end;
   j["ecall_round_trip_us"] = summary_json(r.ecall_us);
   j["ecall_round_trip_3kib_us"] = summary_json(r.ecall_image_us);
   for (const BenchModel& m : r.models) {
@@ -291,11 +348,14 @@ nlohmann::json bench_json(const BenchResult& r) {
 bool plot_bench(const BenchResult& r, const fs::path& out, std::string* why) {
   const BenchOptions& o = r.opts;
   PlotSpec spec;
-  spec.title = "Inference latency against EPC size";
-  spec.note = strf("emulated enclave (not SGX hardware); p50 of %d runs, batch 1, 1 thread", o.runs);
+  // (The label goes in the title: PlotSpec::note does not render its line break.)
+  spec.title = strf("Latency vs EPC size - EMULATED enclave, not SGX hardware (p50 of %d runs, batch 1, 1 thread)",
+                    o.runs);
   spec.xlabel = "EPC size (MiB)";
   spec.ylabel = "latency per image, p50 (ms)";
   spec.logy = true;
+  spec.width = 1100;
+  spec.height = 600;
   std::vector<double> xs;
   for (double e : o.epc_mib)
     if (e > 0) xs.push_back(e);
@@ -307,11 +367,12 @@ bool plot_bench(const BenchResult& r, const fs::path& out, std::string* why) {
   for (std::size_t m = 0; m < r.models.size(); ++m) {
     const std::string& name = r.models[m].name;
     for (const std::string& mode : modes_of(o)) {
-      PlotSeries s{name + " enclave, " + mode, {}, {}, "linespoints"};
-      PlotSeries p{name + " enclave, " + mode + strf(" +%gus/fault (projected)", o.fault_cost_us), {}, {},
-                   "linespoints"};
+      PlotSeries s{name + " " + mode, {}, {}, "linespoints"};
+      PlotSeries p{name + " " + mode + strf(" +%gus/fault (proj.)", o.fault_cost_us), {}, {}, "linespoints"};
+      bool faulted = false;
       for (double x : xs) {
         const BenchCell* c = find_cell(r, m, mode, x);
+        faulted |= c->faults_per_inf > 0;
         s.x.push_back(x);
         s.y.push_back(c->host_ms.p50);
         if (c->projected) {
@@ -320,7 +381,7 @@ bool plot_bench(const BenchResult& r, const fs::path& out, std::string* why) {
         }
       }
       spec.series.push_back(s);
-      if (!p.x.empty()) spec.series.push_back(p);
+      if (!p.x.empty() && faulted) spec.series.push_back(p);  // without faults it repeats `s`
     }
     if (r.models[m].have_native)
       spec.series.push_back({name + " native", {xs.front(), xs.back()},

@@ -54,6 +54,7 @@ struct BenchResult {
   std::vector<BenchCell> cells;
   Summary ecall_us, ecall_image_us;  // empty ping; ping carrying one image's bytes
   std::string kernel_level;
+  std::string loadavg_start, loadavg_end;  // /proc/loadavg 1/5/15-minute figures
 };
 
 BenchResult run_tee_bench(const BenchOptions& opts);

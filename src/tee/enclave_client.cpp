@@ -125,20 +125,25 @@ EnclaveClient::~EnclaveClient() {
   if (fd_ >= 0) ::close(fd_);
 }
 
-void EnclaveClient::died(const std::string& context) {
-  if (pid_ <= 0) throw EnclaveDied(context + ": the enclave is not running");
+int EnclaveClient::reap(int wait_ms) {
   int status = 0;
   pid_t r = 0;
-  // The socket is closed, so the enclave is exiting; give it a moment.
-  for (int i = 0; i < 500 && (r = ::waitpid(pid_, &status, WNOHANG)) == 0; ++i)
-    std::this_thread::sleep_for(std::chrono::milliseconds(10));
-  if (r == 0) {
+  for (int waited = 0; waited < wait_ms && (r = ::waitpid(pid_, &status, WNOHANG)) == 0; waited += 2)
+    std::this_thread::sleep_for(std::chrono::milliseconds(2));
+  if (r == 0) {  // still running: it had its chance
     ::kill(pid_, SIGKILL);
     ::waitpid(pid_, &status, 0);
   }
   pid_ = -1;
   ::close(fd_);
   fd_ = -1;
+  return status;
+}
+
+void EnclaveClient::died(const std::string& context) {
+  if (pid_ <= 0) throw EnclaveDied(context + ": the enclave is not running");
+  // The socket is closed, so the enclave is exiting; give it a moment.
+  const int status = reap(5000);
   throw EnclaveDied(context + ": " + describe_wait_status(status));
 }
 
@@ -160,21 +165,8 @@ void EnclaveClient::send_raw(std::span<const std::uint8_t> packet) {
 }
 
 void EnclaveClient::send_message(std::uint16_t type, std::uint32_t seq, std::span<const std::uint8_t> payload) {
-  std::uint64_t off = 0;
   std::vector<std::uint8_t> pkt(kMaxPacketBytes);
-  do {
-    std::size_t n = std::min<std::size_t>(payload.size() - off, kMaxFragmentBytes);
-    FrameHeader h;
-    h.type = type;
-    h.seq = seq;
-    h.fragment_bytes = std::uint32_t(n);
-    h.total_bytes = payload.size();
-    h.offset = off;
-    encode_frame_header(h, pkt.data());
-    if (n) std::memcpy(pkt.data() + kFrameHeaderBytes, payload.data() + off, n);
-    send_raw({pkt.data(), kFrameHeaderBytes + n});
-    off += n;
-  } while (off < payload.size());
+  send_fragmented(type, seq, payload, {}, pkt.data(), [this](Bytes p) { send_raw(p); });
 }
 
 Reply EnclaveClient::receive() {
@@ -322,17 +314,7 @@ void EnclaveClient::shutdown() {
   std::uint32_t seq = next_seq();
   send_message(std::uint16_t(MsgType::kShutdown), seq, {});
   expect(std::uint16_t(MsgType::kShutdown), seq, "shutdown");
-  int status = 0;
-  pid_t r = 0;
-  for (int i = 0; i < 500 && (r = ::waitpid(pid_, &status, WNOHANG)) == 0; ++i)
-    std::this_thread::sleep_for(std::chrono::milliseconds(2));
-  if (r == 0) {
-    ::kill(pid_, SIGKILL);
-    ::waitpid(pid_, &status, 0);
-  }
-  pid_ = -1;
-  ::close(fd_);
-  fd_ = -1;
+  reap(1000);
 }
 
 }  // namespace msprune::tee

@@ -92,6 +92,9 @@ class EnclaveClient {
   void send_message(std::uint16_t type, std::uint32_t seq, std::span<const std::uint8_t> payload);
   Reply expect(std::uint16_t type, std::uint32_t seq, const char* what);
   [[noreturn]] void died(const std::string& context);
+  // Waits up to wait_ms for the child to exit (then kills it), closes the
+  // socket; returns the wait status.
+  int reap(int wait_ms);
 
   pid_t pid_ = -1;
   int fd_ = -1;

@@ -142,26 +142,9 @@ void send_packet(const std::uint8_t* p, std::size_t n) {
   }
 }
 
-// Sends `parts` as one message of type `type`, fragmented into packets.
+// Sends `a` ‖ `b` as one message of type `type`, fragmented into packets.
 void send_message(std::uint16_t type, std::uint32_t seq, Bytes a, Bytes b = {}) {
-  const std::uint64_t total = a.size() + b.size();
-  std::uint64_t off = 0;
-  do {
-    std::size_t n = std::size_t(total - off < kMaxFragmentBytes ? total - off : kMaxFragmentBytes);
-    FrameHeader h;
-    h.type = type;
-    h.seq = seq;
-    h.fragment_bytes = std::uint32_t(n);
-    h.total_bytes = total;
-    h.offset = off;
-    encode_frame_header(h, g->out_packet);
-    std::uint8_t* dst = g->out_packet + kFrameHeaderBytes;
-    std::size_t from_a = off < a.size() ? std::min<std::size_t>(n, a.size() - std::size_t(off)) : 0;
-    if (from_a != 0) std::memcpy(dst, a.data() + off, from_a);
-    if (n > from_a) std::memcpy(dst + from_a, b.data() + (off + from_a - a.size()), n - from_a);
-    send_packet(g->out_packet, kFrameHeaderBytes + n);
-    off += n;
-  } while (off < total);
+  send_fragmented(type, seq, a, b, g->out_packet, [](Bytes p) { send_packet(p.data(), p.size()); });
 }
 
 void send_error(std::uint32_t seq, const TeeError& e) {

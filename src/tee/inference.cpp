@@ -81,20 +81,22 @@ void NativeRunner::run_u8(const std::uint8_t* image, float* logits) {
   if (interp_.invoke_u8(image, logits, &err) != rt::Status::kOk) throw Error(std::string("inference failed: ") + err.message);
 }
 
-Timings time_native(NativeRunner& r, const ImageSet& images, std::size_t n, bool progress,
-                    std::vector<float>* logits_out) {
-  const rt::Model& m = r.model();
-  check_shape(images, m.input_channels(), m.input_height(), m.input_width(), m.num_classes(), "the model");
-  const std::uint32_t classes = m.num_classes();
+namespace {
+
+// n single-image calls over `images` (cycled); run_one(image, logits, &t)
+// makes one call and may record extra per-call figures in t.
+template <typename RunOne>
+Timings time_calls(const ImageSet& images, std::size_t n, std::uint32_t classes, const char* label, bool progress,
+                   std::vector<float>* logits_out, RunOne&& run_one) {
   std::vector<float> logits(classes);
   if (logits_out) logits_out->assign(n * classes, 0.f);
   Timings t;
   t.host_ms.reserve(n);
-  Progress bar("native", n, "img", progress);
+  Progress bar(label, n, "img", progress);
   for (std::size_t i = 0; i < n; ++i) {
     const std::size_t k = i % images.count;
     auto t0 = std::chrono::steady_clock::now();
-    r.run_u8(images.pixels + k * images.image_bytes(), logits.data());
+    run_one(images.pixels + k * images.image_bytes(), logits.data(), &t);
     t.host_ms.push_back(ms_since(t0));
     if (i < images.count) score(logits.data(), classes, images, k, &t);
     if (logits_out) std::memcpy(logits_out->data() + i * classes, logits.data(), classes * 4);
@@ -104,29 +106,26 @@ Timings time_native(NativeRunner& r, const ImageSet& images, std::size_t n, bool
   return t;
 }
 
+}  // namespace
+
+Timings time_native(NativeRunner& r, const ImageSet& images, std::size_t n, bool progress,
+                    std::vector<float>* logits_out) {
+  const rt::Model& m = r.model();
+  check_shape(images, m.input_channels(), m.input_height(), m.input_width(), m.num_classes(), "the model");
+  return time_calls(images, n, m.num_classes(), "native", progress, logits_out,
+                    [&](const std::uint8_t* image, float* logits, Timings*) { r.run_u8(image, logits); });
+}
+
 Timings time_enclave(EnclaveClient& c, const ImageSet& images, std::size_t n, bool progress,
                      std::vector<float>* logits_out) {
   const ModelInfo& m = c.model();
   check_shape(images, m.in_c, m.in_h, m.in_w, m.classes, "the model");
-  const auto classes = std::uint32_t(m.classes);
-  std::vector<float> logits(classes);
-  if (logits_out) logits_out->assign(n * classes, 0.f);
-  Timings t;
-  t.host_ms.reserve(n);
-  Progress bar("enclave", n, "img", progress);
-  for (std::size_t i = 0; i < n; ++i) {
-    const std::size_t k = i % images.count;
-    auto t0 = std::chrono::steady_clock::now();
-    InferResult res = c.infer_u8(images.pixels + k * images.image_bytes(), 1, logits.data());
-    t.host_ms.push_back(ms_since(t0));
-    t.enclave_ms.push_back(double(res.enclave_ns) / 1e6);
-    t.faults.push_back(res.faults);
-    if (i < images.count) score(logits.data(), classes, images, k, &t);
-    if (logits_out) std::memcpy(logits_out->data() + i * classes, logits.data(), classes * 4);
-    bar.tick();
-  }
-  bar.finish();
-  return t;
+  return time_calls(images, n, std::uint32_t(m.classes), "enclave", progress, logits_out,
+                    [&](const std::uint8_t* image, float* logits, Timings* t) {
+                      InferResult res = c.infer_u8(image, 1, logits);
+                      t->enclave_ms.push_back(double(res.enclave_ns) / 1e6);
+                      t->faults.push_back(res.faults);
+                    });
 }
 
 std::unique_ptr<EnclaveClient> start_enclave_with(const ModelFile& model, const EnclaveOptions& opts_in, bool stream,

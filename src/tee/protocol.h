@@ -12,6 +12,7 @@
 // order; a message with T = 0 is one header-only packet. Every limit is
 // checked before a byte is stored. Enclave-safe: no exceptions, no allocation.
 #include <cstdint>
+#include <cstring>
 
 #include "tee/crypto.h"
 #include "tee/status.h"
@@ -56,6 +57,30 @@ void encode_frame_header(const FrameHeader& h, std::uint8_t out[kFrameHeaderByte
 // fragment lies inside the message. On failure out->seq still holds the
 // header's seq when the packet was long enough, so the reply can name it.
 [[nodiscard]] bool decode_frame(Bytes packet, FrameHeader* out, TeeError* err);
+
+// Cuts the message `a` ‖ `b` of type `type` into packets, built one at a time
+// in `packet` (kMaxPacketBytes bytes), and calls send(Bytes) for each.
+template <typename Send>
+void send_fragmented(std::uint16_t type, std::uint32_t seq, Bytes a, Bytes b, std::uint8_t* packet, Send&& send) {
+  const std::uint64_t total = a.size() + b.size();
+  std::uint64_t off = 0;
+  do {
+    const std::size_t n = std::size_t(total - off < kMaxFragmentBytes ? total - off : kMaxFragmentBytes);
+    FrameHeader h;
+    h.type = type;
+    h.seq = seq;
+    h.fragment_bytes = std::uint32_t(n);
+    h.total_bytes = total;
+    h.offset = off;
+    encode_frame_header(h, packet);
+    std::uint8_t* dst = packet + kFrameHeaderBytes;
+    const std::size_t from_a = off < a.size() ? (n < a.size() - off ? n : std::size_t(a.size() - off)) : 0;
+    if (from_a != 0) std::memcpy(dst, a.data() + off, from_a);
+    if (n > from_a) std::memcpy(dst + from_a, b.data() + (off + from_a - a.size()), n - from_a);
+    send(Bytes(packet, kFrameHeaderBytes + n));
+    off += n;
+  } while (off < total);
+}
 
 // Reassembles one message at a time into a caller-owned buffer.
 class Reassembler {

@@ -11,6 +11,7 @@
 #include "export/msm_writer.h"
 #include "tee/enclave_client.h"
 #include "tee/keys.h"
+#include "tee/protocol.h"
 
 namespace msprune::tee::testing {
 
@@ -54,6 +55,21 @@ inline EnclaveOptions test_options(const std::filesystem::path& key, double epc_
   o.heap_mib = 64;
   o.timeout_s = 30;
   return o;
+}
+
+// One packet: a frame header with these fields (true or not) and `body`.
+inline std::vector<std::uint8_t> frame(std::uint16_t type, std::uint32_t seq, std::uint64_t total, std::uint64_t off,
+                                       std::vector<std::uint8_t> body) {
+  std::vector<std::uint8_t> p(kFrameHeaderBytes);
+  FrameHeader h;
+  h.type = type;
+  h.seq = seq;
+  h.fragment_bytes = std::uint32_t(body.size());
+  h.total_bytes = total;
+  h.offset = off;
+  encode_frame_header(h, p.data());
+  p.insert(p.end(), body.begin(), body.end());
+  return p;
 }
 
 // A small CIFAR-shaped CNN with random weights: conv3x3(3->16)+ReLU, max-pool,

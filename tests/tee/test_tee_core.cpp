@@ -13,6 +13,7 @@
 #include "tee/protocol.h"
 #include "tee/report.h"
 #include "tee/sealed_format.h"
+#include "tee_test_util.h"
 
 using namespace msprune::tee;
 
@@ -306,15 +307,7 @@ TEST(TeeReport, VerifiesAndRejectsTamperingAndWrongKey) {
 namespace {
 std::vector<std::uint8_t> packet(std::uint16_t type, std::uint32_t seq, std::uint64_t total, std::uint64_t off,
                                  std::size_t frag, std::uint8_t fill = 0xAB) {
-  std::vector<std::uint8_t> p(kFrameHeaderBytes + frag, fill);
-  FrameHeader h;
-  h.type = type;
-  h.seq = seq;
-  h.fragment_bytes = std::uint32_t(frag);
-  h.total_bytes = total;
-  h.offset = off;
-  encode_frame_header(h, p.data());
-  return p;
+  return msprune::tee::testing::frame(type, seq, total, off, std::vector<std::uint8_t>(frag, fill));
 }
 }  // namespace
 
