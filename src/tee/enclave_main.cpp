@@ -259,6 +259,9 @@ void handle_load(std::uint32_t seq, Bytes payload) {
   auto decrypt_until = [&](std::uint64_t end, bool keep) -> bool {
     while (have < end && next < m.chunk_count) {
       ChunkSpan c = m.chunk(next);
+      if (keep && (c.offset > pager.capacity() || c.length > pager.capacity() - c.offset))
+        return fail(&err, TeeStatus::kOutOfMemory, "the model does not fit the %zu-byte enclave heap; raise --heap-mib",
+                    pager.capacity());
       bool in_payload = c.offset >= g->weights_offset && g->weights_offset != 0;
       if (!decrypt_chunk(m, g->gcm, next, keep ? heap + c.offset : nullptr, g->bounce, kBounceBytes,
                          in_payload ? &payload_hash : nullptr, &err))

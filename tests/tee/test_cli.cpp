@@ -23,8 +23,13 @@ struct CliRun {
 };
 
 CliRun cli(const std::string& args) {
-  const std::string cmd = (build_dir() / "msprune").string() + " " + args + " 2>&1";
+  const auto bin = build_dir() / "msprune";
   CliRun r;
+  if (!std::filesystem::exists(bin)) {
+    ADD_FAILURE() << bin << " is missing: build the whole tree (cmake --build BUILD) first";
+    return r;
+  }
+  const std::string cmd = bin.string() + " " + args + " 2>&1";
   FILE* p = ::popen(cmd.c_str(), "r");
   if (!p) return r;
   std::array<char, 4096> buf;

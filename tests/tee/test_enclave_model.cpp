@@ -203,3 +203,27 @@ TEST(EnclaveModel, SealedModelRunsOnlyInTheEnclave) {
   EXPECT_THROW(sealed_bytes_for(sealed, measure_enclave(enclave_bin()), f.key), msprune::Error);
   EXPECT_EQ(sealed_bytes_for(sealed, f.meas, f.key), f.sealed);
 }
+
+TEST(EnclaveModel, ModelLargerThanTheHeapIsRefusedCleanly) {
+  Fixture f;
+  // About 1.3 MB of weights against a 1 MiB enclave heap.
+  msprune::msm::Builder b(3, 32, 32, {0.5f, 0.5f, 0.5f}, {0.25f, 0.25f, 0.25f});
+  auto x = b.conv2d(b.input(), 64, 3, 1, 1, std::vector<float>(64 * 3 * 9, 0.01f), {}, true);
+  x = b.conv2d(x, 256, 3, 2, 1, std::vector<float>(256 * 64 * 9, 0.01f), {}, true);
+  x = b.global_avg_pool(x);
+  x = b.linear(x, 10, std::vector<float>(10 * 256, 0.01f), {});
+  const auto big = seal_model(b.finish(x), f.meas, f.key);
+  EnclaveOptions o = test_options(f.key_path);
+  o.heap_mib = 1;
+  for (bool stream : {false, true}) {
+    EnclaveClient c(o);
+    try {
+      c.load(big, stream);
+      if (!stream) FAIL() << "a 1.3 MB model loaded into a 1 MiB heap";
+    } catch (const EnclaveError& e) {
+      EXPECT_EQ(e.status, TeeStatus::kOutOfMemory) << e.what();
+      EXPECT_NE(std::string(e.what()).find("heap"), std::string::npos) << e.what();
+    }
+    c.ping();  // still serving
+  }
+}
