@@ -39,17 +39,21 @@ int main(int argc, char** argv) {
     return 2;
   }
   const std::string dir = argv[1];
-  {  // every op type, in-place concat, gather
+  {  // every op type, both conv weight layouts, in-place concat, gather
     msm::Builder b(3, 6, 6, {0.5f, 0.5f, 0.5f}, {0.25f, 0.25f, 0.25f});
     auto a = conv(b, b.input(), 4, 3, 1, 1, true);
-    const std::vector<uint32_t> idx = {3, 1, 0};
-    auto s = b.affine(a, rnd(3), rnd(3), idx, true);
-    auto c = conv(b, s, 2, 3, 1, 1, false);
+    const std::vector<uint32_t> idx = {3, 1, 0, 2};
+    auto s = b.affine(a, rnd(4), rnd(4), idx, true);
+    auto c = conv(b, s, 2, 3, 1, 1, false);  // CONV_QUAD
     auto d = b.concat({a, c});
     auto e = b.max_pool(d, 2, 2);
     auto f = conv(b, e, 6, 1, 2, 0, false);
     auto g = b.add(f, b.avg_pool(d, 3, 3), true);
-    save(dir + "/sink.msm", b.finish(b.softmax(head(b, g, 3))));
+    const msm::Tensor out = b.softmax(head(b, g, 3));
+    save(dir + "/sink.msm", b.finish(out));
+    msm::FinishOptions quad;  // every conv CONV_QUAD (input tails of 3 and 2 channels)
+    quad.conv_layout = msm::ConvLayout::kQuad;
+    save(dir + "/sink-quad.msm", b.finish(out, quad));
   }
   {  // tiny VGG
     msm::Builder b(3, 8, 8, {0.5f, 0.5f, 0.5f}, {0.25f, 0.25f, 0.25f});

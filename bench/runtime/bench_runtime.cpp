@@ -258,12 +258,14 @@ struct LayerShape {
 
 // Ours: a model input(3) -> conv1x1 (3 -> ci) -> THE LAYER -> gap -> linear,
 // timed through the op hook (op 1).
-Summary ours_layer(const LayerShape& l, int warmup, int runs) {
+Summary ours_layer(const LayerShape& l, int warmup, int runs, msm::ConvLayout layout) {
   bench::ZooBuilder z(3);
   msm::Tensor x = z.conv(z.b.input(), l.ci, 1, 1, 0, true);
   if (l.hw != 32) x = z.b.avg_pool(x, 32 / l.hw, 32 / l.hw);
   x = z.conv(x, l.co, l.k, l.stride, l.k / 2, true);
-  const std::vector<uint8_t> file = z.b.finish(z.classifier(z.b.global_avg_pool(x)));
+  msm::FinishOptions fo;
+  fo.conv_layout = layout;
+  const std::vector<uint8_t> file = z.b.finish(z.classifier(z.b.global_avg_pool(x)), fo);
   OursResult r = run_ours(file, warmup, runs);
   for (size_t i = 0; i < r.ops.size(); ++i)
     if (r.ops[i].type == rt::OpType::kConv2d && r.ops[i].in_c == uint32_t(l.ci)) return r.per_op[i];
@@ -425,24 +427,37 @@ int main(int argc, char** argv) {
               rt::kernel_level_name(ours.level), w.str().c_str());
 
   std::fprintf(stderr, "bench_runtime: timing single layers...\n");
+  // The layer alone, in both conv weight layouts (ours) and in oneDNN.
   const LayerShape layers[] = {
       {"preresnet s1 conv1", 64, 16, 32, 1, 1},   {"preresnet s1 conv2", 16, 16, 32, 3, 1},
       {"preresnet s1 conv3", 16, 64, 32, 1, 1},   {"preresnet s2 down", 64, 128, 32, 1, 2},
       {"preresnet s3 conv1", 256, 64, 8, 1, 1},   {"preresnet s3 conv2", 64, 64, 8, 3, 1},
-      {"preresnet s3 conv3", 64, 256, 8, 1, 1},   {"densenet s1 layer", 96, 12, 32, 3, 1},
+      {"preresnet s3 conv3", 64, 256, 8, 1, 1},   {"densenet s1 first", 24, 12, 32, 3, 1},
+      {"densenet s1 layer", 96, 12, 32, 3, 1},    {"densenet s1 last", 156, 12, 32, 3, 1},
       {"densenet s2 layer", 240, 12, 16, 3, 1},   {"densenet s3 layer", 420, 12, 8, 3, 1},
-      {"densenet transition", 168, 168, 32, 1, 1},
+      {"densenet transition", 168, 168, 32, 1, 1}, {"densenet transition", 312, 312, 16, 1, 1},
+      {"pruned-like", 37, 21, 16, 3, 1},          {"pruned-like", 150, 44, 8, 3, 1},
+      {"pruned-like", 64, 12, 32, 1, 1},          {"pruned-like", 12, 12, 32, 1, 1},
+      {"pruned-like", 100, 100, 16, 3, 1},        {"pruned-like", 200, 40, 8, 1, 1},
   };
-  Table lt({"layer", "shape", "MMAC", "ours p50", "GFLOP/s", "oneDNN p50", "GFLOP/s", "speed-up"});
+  Table lt({"layer", "shape", "MMAC", "packed p50", "GFLOP/s", "quad p50", "GFLOP/s", "quad gain",
+            "auto", "oneDNN p50", "GFLOP/s", "auto vs oneDNN"});
   for (const LayerShape& l : layers) {
     const int ho = (l.hw + 2 * (l.k / 2) - l.k) / l.stride + 1;
     const double macs = double(l.ci) * l.co * l.k * l.k * ho * ho;
-    const Summary a = ours_layer(l, warmup, runs), b = dnnl_layer(l, warmup, runs);
+    const Summary p = ours_layer(l, warmup, runs, msm::ConvLayout::kPacked);
+    const Summary q = ours_layer(l, warmup, runs, msm::ConvLayout::kQuad);
+    const Summary b = dnnl_layer(l, warmup, runs);
+    const bool quad = msm::prefer_quad_layout(l.co, l.ci, l.k);
+    const double a = quad ? q.p50 : p.p50;
+    auto gf = [&](double ms) { return strf("%.1f", 2 * macs / (ms * 1e6)); };
     lt.add({l.where, strf("%dx%d %d->%d @%dx%d%s", l.k, l.k, l.ci, l.co, l.hw, l.hw, l.stride > 1 ? " s2" : ""),
-            strf("%.1f", macs / 1e6), strf("%.0f", a.p50 * 1e3), strf("%.1f", 2 * macs / (a.p50 * 1e6)),
-            strf("%.0f", b.p50 * 1e3), strf("%.1f", 2 * macs / (b.p50 * 1e6)), strf("%.2fx", b.p50 / a.p50)});
+            strf("%.1f", macs / 1e6), strf("%.1f", p.p50 * 1e3), gf(p.p50), strf("%.1f", q.p50 * 1e3),
+            gf(q.p50), strf("%.2fx", p.p50 / q.p50), quad ? "quad" : "packed",
+            strf("%.1f", b.p50 * 1e3), gf(b.p50), strf("%.2fx", b.p50 / a)});
   }
-  std::printf("Single layers of PreResNet-164 and DenseNet-40 (+ReLU), times in microseconds:\n%s\n",
+  std::printf("Single layers (+ReLU), ours in both conv weight layouts (auto = the writer's choice),\n"
+              "times in microseconds; quad gain = packed p50 / quad p50:\n%s\n",
               lt.str().c_str());
 
   std::printf("Resident memory of a fresh process (bench_runtime_rss: the runtime and libc++ only) that\n"

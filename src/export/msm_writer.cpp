@@ -203,18 +203,16 @@ Tensor Builder::softmax(Tensor x) {
 
 namespace {
 
-std::vector<float> pack_conv(const std::vector<float>& w, int o, int i, int k, int block) {
-  const int op = (o + 15) / 16 * 16;
-  std::vector<float> out(size_t(op) * i * k * k, 0.0f);
+// OIHW -> CONV_PACKED or CONV_QUAD (padding entries 0).
+std::vector<float> pack_conv(const std::vector<float>& w, int o, int i, int k, int block, bool quad) {
+  std::vector<float> out(quad ? fmt::conv_quad_floats(o, i, k) : fmt::conv_packed_floats(o, i, k), 0.0f);
   for (int co = 0; co < o; ++co)
     for (int ci = 0; ci < i; ++ci)
       for (int ky = 0; ky < k; ++ky)
-        for (int kx = 0; kx < k; ++kx) {
-          const int b = co / block, bw = std::min(block, op - b * block);
-          const size_t dst = size_t(b) * block * k * k * i + (size_t(ky * k + kx) * i + ci) * bw +
-                             (co - b * block);
-          out[dst] = w[((size_t(co) * i + ci) * k + ky) * k + kx];
-        }
+        for (int kx = 0; kx < k; ++kx)
+          out[quad ? fmt::conv_quad_index(co, ci, ky, kx, i, k, o, block)
+                   : fmt::conv_packed_index(co, ci, ky, kx, i, k, o, block)] =
+              w[((size_t(co) * i + ci) * k + ky) * k + kx];
   return out;
 }
 
@@ -388,11 +386,13 @@ std::vector<uint8_t> Builder::finish(Tensor output, const FinishOptions& opts) c
     const size_t start = fmt::round_up(payload.size(), fmt::kAlign);
     const Shape x = acts_[op.in[0]].s, y = acts_[op.out].s;
     if (op.type == T(OpType::kConv2d)) {
-      const int op16 = (y.c + 15) / 16 * 16;
-      const int block = std::min(opts.conv_block, op16);
-      o.w[0] = add_weight(pack_conv(op.w0, y.c, x.c, op.p[0], block),
+      const bool quad = opts.conv_layout == ConvLayout::kQuad ||
+                        (opts.conv_layout == ConvLayout::kAuto && prefer_quad_layout(y.c, x.c, op.p[0]));
+      const int block = quad ? std::min(kQuadBlock, (y.c + 3) / 4 * 4)
+                             : std::min(opts.conv_block, (y.c + 15) / 16 * 16);
+      o.w[0] = add_weight(pack_conv(op.w0, y.c, x.c, op.p[0], block, quad),
                           {uint32_t(y.c), uint32_t(x.c), uint32_t(op.p[0]), uint32_t(op.p[0])},
-                          fmt::kConvPacked, uint32_t(block));
+                          quad ? fmt::kConvQuad : fmt::kConvPacked, uint32_t(block));
       if (!op.w1.empty()) o.w[1] = add_weight(op.w1, {uint32_t(y.c)}, fmt::kDense, 0);
     } else if (op.type == T(OpType::kAffine)) {
       o.w[0] = add_weight(op.w0, {uint32_t(y.c)}, fmt::kDense, 0);
@@ -518,6 +518,15 @@ void bn_to_affine(const BatchNorm& bn, std::span<const uint32_t> gather, std::ve
     scale[i] = g[c];
     shift[i] = bn.beta[c] - bn.mean[c] * g[c];
   }
+}
+
+bool prefer_quad_layout(int out_channels, int in_channels, int kernel) {
+  // Measured (bench_runtime, docs/runtime.md): CONV_QUAD runs about as fast
+  // per useful lane as CONV_PACKED, slightly slower, so it wins only where
+  // packing to 16 wastes a quarter or more of every FMA (O <= 12), and only
+  // when each output has enough terms (K²·I) to pay for adding its 4 partial
+  // sums at the end.
+  return out_channels <= 12 && in_channels * kernel * kernel >= 32;
 }
 
 std::vector<uint32_t> mask_to_indices(std::span<const float> mask) {

@@ -39,8 +39,15 @@ struct Shape {
   int c = 0, h = 0, w = 0;
 };
 
+// Conv weight layout (docs/model-format.md): CONV_PACKED broadcasts one input
+// channel against 16 output channels per vector (outputs padded to 16);
+// CONV_QUAD broadcasts 4 input channels against 4 output channels (outputs and
+// inputs padded to 4). kAuto picks per conv with prefer_quad_layout().
+enum class ConvLayout { kAuto, kPacked, kQuad };
+
 struct FinishOptions {
   int conv_block = 64;             // CONV_PACKED output-channel block (16, 32, 48 or 64)
+  ConvLayout conv_layout = ConvLayout::kAuto;
   bool concat_in_place = true;     // plan concatenations as views of one buffer
   bool reuse_buffers = true;       // share arena bytes between buffers with disjoint lifetimes
 };
@@ -126,6 +133,13 @@ void fold_bn_into_conv(std::vector<float>& weight_oihw, std::vector<float>& bias
 // the arrays are reordered to the selected channels (for Builder::affine).
 void bn_to_affine(const BatchNorm& bn, std::span<const uint32_t> gather, std::vector<float>& scale,
                   std::vector<float>& shift);
+
+// The CONV_QUAD output-channel block the writer uses (one AVX-512 sub-block).
+inline constexpr int kQuadBlock = 16;
+
+// ConvLayout::kAuto's choice for a K×K conv with these channel counts: true
+// for CONV_QUAD, false for CONV_PACKED (measured rule: docs/runtime.md).
+bool prefer_quad_layout(int out_channels, int in_channels, int kernel);
 
 // Indices of the non-zero entries of a 0/1 channel-selection mask.
 std::vector<uint32_t> mask_to_indices(std::span<const float> mask);

@@ -11,7 +11,8 @@ namespace msprune::rt::fmt {
 static_assert(std::endian::native == std::endian::little, "the .msm readers assume a little-endian host");
 
 inline constexpr char kMagic[8] = {'M', 'S', 'M', 'O', 'D', 'E', 'L', '\0'};
-inline constexpr uint32_t kVersion = 1;
+inline constexpr uint32_t kVersion = 2;     // written by the writer
+inline constexpr uint32_t kMinVersion = 1;  // oldest accepted (no CONV_QUAD before 2)
 inline constexpr uint32_t kHeaderBytes = 256;
 inline constexpr uint32_t kTensorBytes = 64;
 inline constexpr uint32_t kOpBytes = 96;
@@ -40,7 +41,7 @@ inline constexpr uint32_t kMagicOff = 0, kVersionOff = 8, kHeaderBytesOff = 12, 
 
 enum Kind : uint8_t { kAct = 1, kWeight = 2, kIndex = 3 };
 enum DType : uint8_t { kF32 = 1, kU32 = 2 };
-enum Layout : uint16_t { kNHWC = 1, kDense = 1, kConvPacked = 2 };
+enum Layout : uint16_t { kNHWC = 1, kDense = 1, kConvPacked = 2, kConvQuad = 3 };
 enum OpFlags : uint16_t { kRelu = 1 };
 
 // Tensor record field offsets.
@@ -156,6 +157,31 @@ inline constexpr uint64_t act_bytes(uint64_t c, uint64_t h, uint64_t w, uint64_t
 // Floats of a CONV_PACKED weight: round_up(O, 16) * I * K * K.
 inline constexpr uint64_t conv_packed_floats(uint64_t o, uint64_t i, uint64_t k) {
   return round_up(o, 16) * i * k * k;
+}
+// Floats of a CONV_QUAD weight: round_up(O, 4) * round_up(I, 4) * K * K.
+inline constexpr uint64_t conv_quad_floats(uint64_t o, uint64_t i, uint64_t k) {
+  return round_up(o, 4) * round_up(i, 4) * k * k;
+}
+
+// Float index of w(co, ci, ky, kx) in a CONV_PACKED weight [o, ci_n, k, k]
+// with output-channel block `block` (docs/model-format.md).
+inline constexpr int64_t conv_packed_index(int64_t co, int64_t ci, int64_t ky, int64_t kx,
+                                           int64_t ci_n, int64_t k, int64_t o, int64_t block) {
+  const int64_t op = (o + 15) / 16 * 16;
+  const int64_t co0 = co / block * block;
+  const int64_t bw = op - co0 < block ? op - co0 : block;
+  return co0 * k * k * ci_n + ((ky * k + kx) * ci_n + ci) * bw + (co - co0);
+}
+// ... in a CONV_QUAD weight: output channels in groups of 4, input channels in
+// quads of 4, each (tap, input quad) row of a block holding, per output
+// channel, its 4 weights for the quad.
+inline constexpr int64_t conv_quad_index(int64_t co, int64_t ci, int64_t ky, int64_t kx,
+                                         int64_t ci_n, int64_t k, int64_t o, int64_t block) {
+  const int64_t op = (o + 3) / 4 * 4, ci4 = (ci_n + 3) / 4 * 4;
+  const int64_t co0 = co / block * block;
+  const int64_t bw = op - co0 < block ? op - co0 : block;
+  return co0 * k * k * ci4 + ((ky * k + kx) * (ci4 / 4) + ci / 4) * 4 * bw + (co - co0) * 4 +
+         ci % 4;
 }
 
 }  // namespace msprune::rt::fmt

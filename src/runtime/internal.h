@@ -32,6 +32,7 @@ struct ConvArgs {
   const float* w = nullptr;     // CONV_PACKED
   const float* bias = nullptr;  // [O] or null
   int k = 1, stride = 1, pad = 0, block = 16;
+  bool quad = false;  // weights are CONV_QUAD (else CONV_PACKED)
   bool relu = false;
 };
 struct AffineArgs {
@@ -108,15 +109,6 @@ inline void split(int64_t n, int part, int parts, int64_t* begin, int64_t* end) 
   *end = n * (part + 1) / parts;
 }
 
-// Packed conv weight index of (co, ci, ky, kx) (docs/model-format.md).
-inline int64_t conv_packed_index(int64_t co, int64_t ci, int64_t ky, int64_t kx, int64_t ci_n,
-                                 int64_t k, int64_t o, int64_t block) {
-  const int64_t op = (o + 15) / 16 * 16;
-  const int64_t b = co / block;
-  const int64_t bw = op - b * block < block ? op - b * block : block;
-  return b * block * k * k * ci_n + ((ky * k + kx) * ci_n + ci) * bw + (co - b * block);
-}
-
 // --------------------------------------------------------------------------
 // Verification context: the decoded header and random access to records.
 
@@ -132,6 +124,7 @@ struct VerifyCtx {
   uint32_t num_tensors = 0, num_ops = 0;
   uint64_t tensor_table = 0, op_table = 0, weights_offset = 0, weights_bytes = 0;
   uint64_t index_begin = 0;  // first byte after the op table
+  uint32_t version = 0;      // header version (kMinVersion..kVersion)
   bool resident = true;
 
   uint64_t tensor_off(uint32_t i) const { return tensor_table + uint64_t(i) * fmt::kTensorBytes; }

@@ -82,6 +82,7 @@ Status Model::op_info(uint32_t i, OpInfo* out) const {
       r.stride = o.p[1];
       r.pad = o.p[2];
       r.macs = uint64_t(r.out_c) * r.out_h * r.out_w * r.in_c * r.kernel * r.kernel;
+      r.quad = tensor(o.w[0]).layout == fmt::kConvQuad;
       break;
     case OpType::kMaxPool:
     case OpType::kAvgPool:
@@ -235,6 +236,7 @@ Status Interpreter::init(const Model& model, void* arena, size_t arena_size,
         a.stride = int(o.p[1]);
         a.pad = int(o.p[2]);
         a.block = int(tensor(o.w[0]).aux);
+        a.quad = tensor(o.w[0]).layout == fmt::kConvQuad;
         a.relu = relu;
         break;
       }

@@ -113,6 +113,7 @@ struct OpInfo {
   uint32_t kernel = 0, stride = 0, pad = 0;  // conv / pools (0 otherwise)
   bool gather = false;                       // affine with channel gather
   bool in_place = false;                     // concat: every part already in place
+  bool quad = false;                         // conv: weights in CONV_QUAD (else CONV_PACKED)
   uint64_t macs = 0;           // multiply-accumulates (conv, linear); elementwise ops count 0
   uint64_t params = 0;         // weight elements (logical, without packing pad) + indices
   uint64_t weight_offset = 0;  // this op's weight range in the payload

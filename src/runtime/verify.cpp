@@ -154,14 +154,19 @@ Status check_tensor(const VerifyCtx& v, uint32_t i, uint64_t activation_bytes, u
                 "tensor %u at offset %llu: kind %u (must be 1 act, 2 weight, 3 index)", i, U(off),
                 t.kind);
   const bool index = t.kind == fmt::kIndex;
-  const bool packed = !index && t.layout == fmt::kConvPacked;
+  const bool quad = !index && t.layout == fmt::kConvQuad && v.version >= 2;
+  const bool conv = !index && (t.layout == fmt::kConvPacked || quad);
+  if (!index && t.layout == fmt::kConvQuad && !quad)
+    return fail(err, Status::kBadTensor, off + fmt::trec::kLayout,
+                "tensor %u at offset %llu: layout 3 (CONV_QUAD) needs format version 2, file is "
+                "version %u", i, U(off), v.version);
   if ((index && (t.dtype != fmt::kU32 || t.layout != fmt::kDense)) ||
-      (!index && (t.dtype != fmt::kF32 || (t.layout != fmt::kDense && !packed))))
+      (!index && (t.dtype != fmt::kF32 || (t.layout != fmt::kDense && !conv))))
     return fail(err, Status::kBadTensor, off + fmt::trec::kDType,
                 "tensor %u at offset %llu: kind %u with dtype %u layout %u is not allowed", i,
                 U(off), t.kind, t.dtype, t.layout);
   if (t.root != kNone || t.c_offset != 0 || t.pad != 0 || t.producer != kNone ||
-      t.live_first != 0 || t.live_last != 0 || (!packed && t.aux != 0))
+      t.live_first != 0 || t.live_last != 0 || (!conv && t.aux != 0))
     return fail(err, Status::kBadTensor, off + fmt::trec::kRoot,
                 "tensor %u at offset %llu: weight/index tensor with activation-only fields set "
                 "(root, c_offset, pad, producer, live range must be NONE/0)", i, U(off));
@@ -187,19 +192,24 @@ Status check_tensor(const VerifyCtx& v, uint32_t i, uint64_t activation_bytes, u
   if (rank == 4 && count / t.dims[3] / t.dims[2] / t.dims[1] != t.dims[0])
     return fail(err, Status::kOverflow, off + fmt::trec::kDims,
                 "tensor %u at offset %llu: element count overflows", i, U(off));
-  if (packed) {
+  if (conv) {
     if (rank != 4 || t.dims[2] != t.dims[3])
       return fail(err, Status::kBadTensor, off + fmt::trec::kDims,
-                  "tensor %u at offset %llu: packed conv weights need dims [O, I, K, K], got "
+                  "tensor %u at offset %llu: conv weights need dims [O, I, K, K], got "
                   "[%u, %u, %u, %u]", i, U(off), t.dims[0], t.dims[1], t.dims[2], t.dims[3]);
-    if (t.aux == 0 || t.aux % 16 != 0 || t.aux > 64)
+    if (!quad && (t.aux == 0 || t.aux % 16 != 0 || t.aux > 64))
       return fail(err, Status::kBadTensor, off + fmt::trec::kAux,
                   "tensor %u at offset %llu: packed conv block %u (must be 16, 32, 48 or 64)", i,
                   U(off), t.aux);
+    if (quad && (t.aux == 0 || t.aux % 4 != 0 || t.aux > 64))
+      return fail(err, Status::kBadTensor, off + fmt::trec::kAux,
+                  "tensor %u at offset %llu: quad conv block %u (must be a multiple of 4, 4..64)",
+                  i, U(off), t.aux);
     if (t.dims[2] > 7)
       return fail(err, Status::kBadTensor, off + fmt::trec::kDims + 8,
                   "tensor %u at offset %llu: kernel %u too large", i, U(off), t.dims[2]);
-    count = fmt::conv_packed_floats(t.dims[0], t.dims[1], t.dims[2]);
+    count = quad ? fmt::conv_quad_floats(t.dims[0], t.dims[1], t.dims[2])
+                 : fmt::conv_packed_floats(t.dims[0], t.dims[1], t.dims[2]);
   }
   if (count > (uint64_t(1) << 60))
     return fail(err, Status::kOverflow, off + fmt::trec::kDims,
@@ -331,9 +341,10 @@ Status Model::load(const void* data, size_t size, const LoadOptions& opts, Error
   if (std::memcmp(p, fmt::kMagic, 8) != 0)
     return fail(err, Status::kBadMagic, 0, "magic at offset 0 is not \"MSMODEL\\0\"");
   const uint32_t version = rd<uint32_t>(p + kVersionOff);
-  if (version != fmt::kVersion)
-    return fail(err, Status::kBadVersion, kVersionOff, "version %u at offset %u (supported: %u)",
-                version, kVersionOff, fmt::kVersion);
+  if (version < fmt::kMinVersion || version > fmt::kVersion)
+    return fail(err, Status::kBadVersion, kVersionOff,
+                "version %u at offset %u (supported: %u..%u)", version, kVersionOff,
+                fmt::kMinVersion, fmt::kVersion);
   const uint32_t header_bytes = rd<uint32_t>(p + kHeaderBytesOff);
   if (header_bytes != fmt::kHeaderBytes)
     return fail(err, Status::kBadHeader, kHeaderBytesOff, "header_bytes %u at offset %u (must be %u)",
@@ -341,6 +352,7 @@ Status Model::load(const void* data, size_t size, const LoadOptions& opts, Error
   VerifyCtx v;
   v.data = p;
   v.size = size;
+  v.version = version;
   v.resident = resident;
   v.num_tensors = rd<uint32_t>(p + kNumTensors);
   v.num_ops = rd<uint32_t>(p + kNumOps);

@@ -74,18 +74,27 @@ TEST(RuntimeKernels, Conv2dMatchesReference) {
   shapes.push_back({64, 64, 8, 8, 3, 1, 1});
   shapes.push_back({3, 64, 16, 16, 3, 1, 1});
   shapes.push_back({130, 12, 6, 6, 3, 1, 1});
-  int checked = 0;
+  shapes.push_back({36, 12, 8, 8, 3, 1, 1});   // DenseNet growth layers (CONV_QUAD)
+  shapes.push_back({42, 12, 4, 4, 3, 1, 1});   // ... with a pruned (not /4) input
+  shapes.push_back({21, 20, 3, 5, 1, 1, 0});
+  // (layout, block): CONV_PACKED blocks 16..64 step 16, CONV_QUAD 4..64 step 4.
+  std::vector<std::pair<bool, int>> layouts;
+  for (int block : {16, 32, 48, 64}) layouts.push_back({false, block});
+  for (int block : {4, 8, 12, 16, 20, 32, 64}) layouts.push_back({true, block});
+  int checked = 0, checked_quad = 0;
   for (const ConvShape& s : shapes)
-    for (int block : {16, 32, 48, 64})
+    for (const auto& [quad, block] : layouts)
       for (bool relu : {false, true})
         for (bool bias : {true, false}) {
-          if (block > (s.co + 15) / 16 * 16) continue;
+          if (block > (quad ? (s.co + 3) / 4 * 4 : (s.co + 15) / 16 * 16)) continue;
           const int ho = (s.h + 2 * s.pad - s.k) / s.stride + 1, wo = (s.w + 2 * s.pad - s.k) / s.stride + 1;
           // Input and output are channel slices of wider buffers (offset 2 / 3).
           Buf in(s.ci + 5, s.h, s.w, 1), out_ref(s.co + 4, ho, wo, 1);
           rt::Act x = in.view(2, s.ci);
           fill_act(in, x);
-          std::vector<float> w(size_t((s.co + 15) / 16 * 16) * s.ci * s.k * s.k), b(s.co);
+          std::vector<float> w(quad ? rt::fmt::conv_quad_floats(s.co, s.ci, s.k)
+                                    : rt::fmt::conv_packed_floats(s.co, s.ci, s.k)),
+              b(s.co);
           fill(w);
           fill(b);
           rt::ConvArgs a;
@@ -94,6 +103,7 @@ TEST(RuntimeKernels, Conv2dMatchesReference) {
           a.w = w.data();
           a.bias = bias ? b.data() : nullptr;
           a.k = s.k, a.stride = s.stride, a.pad = s.pad, a.block = block, a.relu = relu;
+          a.quad = quad;
           rt::conv2d_ref(a, 0, 1);
           // Magnitudes for the tolerance: the same conv on |x|, |w|, |b|.
           Buf in_abs = in, mag(s.co + 4, ho, wo, 1);
@@ -121,15 +131,18 @@ TEST(RuntimeKernels, Conv2dMatchesReference) {
                     ASSERT_LE(std::fabs(g[c] - r[c]), 1e-5f * mm[c] + 1e-30f)
                         << rt::kernel_level_name(t->level) << " ci " << s.ci << " co " << s.co
                         << " " << s.h << "x" << s.w << " k" << s.k << " s" << s.stride << " p"
-                        << s.pad << " block " << block << " at " << y << "," << xx << "," << c;
+                        << s.pad << (quad ? " quad" : " packed") << " block " << block
+                        << " at " << y << "," << xx << "," << c;
                   // Channels outside the view are untouched.
                   for (int c = -3; c < 0; ++c) ASSERT_EQ(g[c], 12345.0f);
                   for (int c = s.co; c < s.co + 1; ++c) ASSERT_EQ(g[c], 12345.0f);
                 }
               ++checked;
+              checked_quad += quad;
             }
         }
-  EXPECT_GT(checked, 500);
+  EXPECT_GT(checked, 1000);
+  EXPECT_GT(checked_quad, 500);
 }
 
 TEST(RuntimeKernels, AffineMatchesReference) {

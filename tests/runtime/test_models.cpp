@@ -127,6 +127,26 @@ TEST_P(Models, PlannerOptionsDoNotChangeResults) {
         if (block == 64 && in_place) (reuse ? reuse_bytes : no_reuse_bytes) = l.model.activation_bytes();
       }
   EXPECT_LT(reuse_bytes, no_reuse_bytes) << "lifetime-based reuse must save arena bytes";
+  // Every conv in one weight layout, at every kernel level.
+  for (msm::ConvLayout layout : {msm::ConvLayout::kPacked, msm::ConvLayout::kQuad}) {
+    msm::FinishOptions fo;
+    fo.conv_layout = layout;
+    const std::vector<uint8_t> f = twin->b.finish(out, fo);
+    for (rt::KernelLevel level : levels()) {
+      Loaded l;
+      rt::InterpreterOptions io;
+      io.kernels = level;
+      ASSERT_EQ(l.load(f, {}, io), rt::Status::kOk) << l.err.message;
+      for (uint32_t i = 0; i < l.model.num_ops(); ++i) {
+        rt::OpInfo info;
+        ASSERT_EQ(l.model.op_info(i, &info), rt::Status::kOk);
+        if (info.type == rt::OpType::kConv2d) EXPECT_EQ(info.quad, layout == msm::ConvLayout::kQuad);
+      }
+      std::vector<float> got(10);
+      ASSERT_EQ(l.interp.invoke(input.data(), got.data()), rt::Status::kOk);
+      expect_close(got, want, layout == msm::ConvLayout::kQuad ? "all CONV_QUAD" : "all CONV_PACKED");
+    }
+  }
 }
 
 INSTANTIATE_TEST_SUITE_P(Runtime, Models, ::testing::Values(0, 1, 2),
@@ -158,6 +178,29 @@ TEST(RuntimeModels, DenseNetConcatsArePlannedInPlace) {
       EXPECT_FALSE(info.in_place);
     }
   }
+}
+
+TEST(RuntimeModels, AutoLayoutIsQuadForThinConvsOnly) {
+  EXPECT_TRUE(msm::prefer_quad_layout(12, 24, 3));    // DenseNet growth layers
+  EXPECT_TRUE(msm::prefer_quad_layout(12, 456, 3));
+  EXPECT_FALSE(msm::prefer_quad_layout(12, 3, 3));    // too few terms per output
+  EXPECT_FALSE(msm::prefer_quad_layout(12, 12, 1));
+  EXPECT_FALSE(msm::prefer_quad_layout(16, 64, 1));   // no padding to save
+  EXPECT_FALSE(msm::prefer_quad_layout(168, 168, 1));
+  Twin t(3, 32, 32, 5);
+  msm::Tensor out = build_densenet(t);  // growth 5
+  Loaded l;
+  ASSERT_EQ(l.load(t.b.finish(out)), rt::Status::kOk) << l.err.message;
+  int quad = 0, packed = 0;
+  for (uint32_t i = 0; i < l.model.num_ops(); ++i) {
+    rt::OpInfo info;
+    ASSERT_EQ(l.model.op_info(i, &info), rt::Status::kOk);
+    if (info.type != rt::OpType::kConv2d) continue;
+    EXPECT_EQ(info.quad, msm::prefer_quad_layout(info.out_c, info.in_c, info.kernel)) << "op " << i;
+    (info.quad ? quad : packed)++;
+  }
+  EXPECT_EQ(quad, 9);    // the growth convs
+  EXPECT_EQ(packed, 3);  // the stem and the two transitions
 }
 
 TEST(RuntimeModels, ConcatCornerCasesStillPlanCorrectly) {

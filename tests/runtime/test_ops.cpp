@@ -48,7 +48,7 @@ std::vector<float> pack(const std::vector<float>& oihw, int o, int i, int k) {
     for (int ci = 0; ci < i; ++ci)
       for (int ky = 0; ky < k; ++ky)
         for (int kx = 0; kx < k; ++kx)
-          p[rt::conv_packed_index(co, ci, ky, kx, i, k, o, 16)] =
+          p[rt::fmt::conv_packed_index(co, ci, ky, kx, i, k, o, 16)] =
               oihw[((size_t(co) * i + ci) * k + ky) * k + kx];
   return p;
 }

@@ -44,12 +44,13 @@ TEST(RuntimeSha256, NistVectors) {
   EXPECT_EQ(hex(d, 32), "cdc76e5c9914fb9281a1c7e284d73e67f1809a48a497200e046d39ccc7112cd0");
 }
 
-// A small model with every op type (conv 3x3/1x1, stride 2, affine with
-// gather, in-place concat, max/avg pool, add, linear, softmax).
+// A small model with every op type (conv 3x3/1x1, stride 2, both conv weight
+// layouts, affine with gather, in-place concat, max/avg pool, add, linear,
+// softmax).
 msm::Tensor build_sink(Twin& t) {
-  auto a = t.conv(t.b.input(), 4, 3, 1, 1, true);  // 6x6
-  auto b = t.affine(a, {3, 1, 0}, true);
-  auto c = t.conv(b, 2, 3, 1, 1, false);
+  auto a = t.conv(t.b.input(), 4, 3, 1, 1, true);  // 6x6, CONV_PACKED
+  auto b = t.affine(a, {3, 1, 0, 2}, true);
+  auto c = t.conv(b, 2, 3, 1, 1, false);           // CONV_QUAD (2 outputs, 4x3x3 terms)
   auto d = t.concat({a, c});                       // 6 channels, in place
   auto e = t.pool(d, 2, 2, true);                  // 3x3
   auto f = t.conv(e, 6, 1, 2, 0, false);           // 2x2
@@ -98,6 +99,33 @@ rt::Status load(std::vector<uint8_t> f, std::string* msg = nullptr, bool do_reha
 TEST(RuntimeVerify, WriterOutputLoads) {
   std::vector<uint8_t> f = sink_file();
   EXPECT_EQ(load(f, nullptr, false), rt::Status::kOk);
+  int packed = 0, quad = 0;
+  for (uint32_t i = 0; i < num_tensors(f); ++i) {
+    packed += tensor(f, i).layout == fmt::kConvPacked && tensor(f, i).kind == fmt::kWeight;
+    quad += tensor(f, i).layout == fmt::kConvQuad && tensor(f, i).kind == fmt::kWeight;
+  }
+  EXPECT_EQ(packed, 2);
+  EXPECT_EQ(quad, 1);
+}
+
+// Version 1 files (before CONV_QUAD) still load; a CONV_QUAD tensor in one does not.
+TEST(RuntimeVerify, Version1FilesWithoutQuadLoad) {
+  Twin t(3, 6, 6, 3);
+  auto x = t.conv(t.b.input(), 4, 3, 1, 1, true);
+  msm::Tensor out = t.linear(t.gap(t.conv(x, 8, 3, 1, 1, true)), 3);
+  msm::FinishOptions packed;
+  packed.conv_layout = msm::ConvLayout::kPacked;
+  std::vector<uint8_t> f = t.b.finish(out, packed);
+  fmt::wr<uint32_t>(f.data() + fmt::hdr::kVersionOff, 1);
+  std::string msg;
+  EXPECT_EQ(load(f, &msg), rt::Status::kOk) << msg;
+  msm::FinishOptions quad;
+  quad.conv_layout = msm::ConvLayout::kQuad;
+  f = t.b.finish(out, quad);
+  EXPECT_EQ(load(f, &msg), rt::Status::kOk) << msg;
+  fmt::wr<uint32_t>(f.data() + fmt::hdr::kVersionOff, 1);
+  EXPECT_EQ(load(f, &msg), rt::Status::kBadTensor);
+  EXPECT_NE(msg.find("needs format version 2"), std::string::npos) << msg;
 }
 
 TEST(RuntimeVerify, RulesFireWithTheirStatus) {
@@ -116,7 +144,8 @@ TEST(RuntimeVerify, RulesFireWithTheirStatus) {
   };
   const std::vector<Rule> rules = {
       {"magic", rt::Status::kBadMagic, "magic", [](auto& f) { f[0] = 'X'; return true; }},
-      {"version", rt::Status::kBadVersion, "version", [](auto& f) { f[8] = 2; return true; }},
+      {"version 3", rt::Status::kBadVersion, "version", [](auto& f) { f[8] = 3; return true; }},
+      {"version 0", rt::Status::kBadVersion, "version", [](auto& f) { f[8] = 0; return true; }},
       {"num_ops 0", rt::Status::kBadHeader, "num_ops", [](auto& f) { fmt::wr<uint32_t>(f.data() + 28, 0); return true; }},
       {"reserved header byte", rt::Status::kBadHeader, "reserved", [](auto& f) { f[150] = 1; return true; }},
       {"std <= 0", rt::Status::kBadHeader, "std[1]", [](auto& f) { fmt::wr<float>(f.data() + 124, -1.0f); return true; }},
@@ -156,10 +185,16 @@ TEST(RuntimeVerify, RulesFireWithTheirStatus) {
        }},
       {"live buffers overlap", rt::Status::kBadPlan, "overlap",
        [&](auto& f) {
-         // Move the root written by op 1 onto the root op 1 reads (both live at op 1).
+         // Move the root written by op 1 onto the root op 1 reads (both live at
+         // op 1), then make activation_bytes fit the moved plan again.
          const fmt::OpRec o = op(f, 1);
          const uint32_t a = tensor(f, o.in[0]).root, b = tensor(f, o.out).root;
          fmt::wr<uint64_t>(trec(f, b) + fmt::trec::kOffset, tensor(f, a).offset);
+         uint64_t end = 0;
+         for (uint32_t i = 0; i < num_tensors(f); ++i)
+           if (tensor(f, i).kind == fmt::kAct && tensor(f, i).root == i)
+             end = std::max(end, tensor(f, i).offset + tensor(f, i).bytes);
+         fmt::wr<uint64_t>(f.data() + fmt::hdr::kActivationBytes, (end + 63) / 64 * 64);
          return true;
        }},
       {"unaligned arena offset", rt::Status::kBadAlignment, "64-aligned",
@@ -192,6 +227,41 @@ TEST(RuntimeVerify, RulesFireWithTheirStatus) {
        [&](auto& f) {
          int t = first_of(f, [](auto& r, uint32_t) { return r.kind == fmt::kWeight; });
          fmt::wr<uint64_t>(trec(f, t) + fmt::trec::kBytes, tensor(f, t).bytes + 4);
+         return t >= 0;
+       }},
+      {"packed conv block 8", rt::Status::kBadTensor, "packed conv block 8",
+       [&](auto& f) {
+         int t = first_of(f, [](auto& r, uint32_t) { return r.layout == fmt::kConvPacked && r.kind == fmt::kWeight; });
+         fmt::wr<uint32_t>(trec(f, t) + fmt::trec::kAux, 8);
+         return t >= 0;
+       }},
+      {"quad conv block 6", rt::Status::kBadTensor, "quad conv block 6",
+       [&](auto& f) {
+         int t = first_of(f, [](auto& r, uint32_t) { return r.layout == fmt::kConvQuad; });
+         fmt::wr<uint32_t>(trec(f, t) + fmt::trec::kAux, 6);
+         return t >= 0;
+       }},
+      {"quad conv block 68", rt::Status::kBadTensor, "quad conv block 68",
+       [&](auto& f) {
+         int t = first_of(f, [](auto& r, uint32_t) { return r.layout == fmt::kConvQuad; });
+         fmt::wr<uint32_t>(trec(f, t) + fmt::trec::kAux, 68);
+         return t >= 0;
+       }},
+      {"quad conv bytes (packed size)", rt::Status::kBadTensor, "bytes",
+       [&](auto& f) {  // 2 outputs, 4 inputs, 3x3: 4*4*9 floats, not 16*4*9
+         int t = first_of(f, [](auto& r, uint32_t) { return r.layout == fmt::kConvQuad; });
+         fmt::wr<uint64_t>(trec(f, t) + fmt::trec::kBytes, 4 * 16 * 4 * 9);
+         return t >= 0 && tensor(f, t).dims[0] == 2 && tensor(f, t).dims[1] == 4;
+       }},
+      {"conv with dense weights", rt::Status::kBadOp, "layout 1",
+       [&](auto& f) {
+         int t = first_of(f, [](auto& r, uint32_t) { return r.layout == fmt::kConvQuad; });
+         fmt::wr<uint16_t>(trec(f, t) + fmt::trec::kLayout, fmt::kDense);
+         fmt::wr<uint32_t>(trec(f, t) + fmt::trec::kAux, 0);
+         fmt::wr<uint32_t>(trec(f, t) + fmt::trec::kDims + 8, 0);  // [2, 36] dense: 72 floats
+         fmt::wr<uint32_t>(trec(f, t) + fmt::trec::kDims + 4, 36);
+         fmt::wr<uint32_t>(trec(f, t) + fmt::trec::kDims + 12, 0);
+         fmt::wr<uint64_t>(trec(f, t) + fmt::trec::kBytes, 4 * 72);
          return t >= 0;
        }},
       {"weight dims overflow", rt::Status::kOverflow, "overflow",

@@ -29,6 +29,21 @@ struct V {
   // reading arbitrary memory and then keeps the accumulators in memory.)
   static T bcast(const float* p) { return _mm256_set1_ps(*p); }
   static T bcast_value(float v) { return _mm256_set1_ps(v); }
+  static T bcast4(const float* p) {
+    const __m128 v = _mm_loadu_ps(p);
+    return _mm256_set_m128(v, v);
+  }
+  static T bcast4n(const float* p, int n) {  // masked load: nothing past p[n-1] is read
+    const __m128 v = _mm_maskload_ps(p, _mm256_castsi256_si128(mask(n)));
+    return _mm256_set_m128(v, v);
+  }
+  // hadd within 128-bit halves twice gives [half j][vector v]; channel order
+  // is v*2 + j.
+  static T reduce4(T a, T b, T c, T d) {
+    const __m256i order = _mm256_setr_epi32(0, 4, 1, 5, 2, 6, 3, 7);
+    return _mm256_permutevar8x32_ps(_mm256_hadd_ps(_mm256_hadd_ps(a, b), _mm256_hadd_ps(c, d)),
+                                    order);
+  }
   static T fma(T a, T b, T c) { return _mm256_fmadd_ps(a, b, c); }
   static T add(T a, T b) { return _mm256_add_ps(a, b); }
   static T max(T a, T b) { return _mm256_max_ps(a, b); }

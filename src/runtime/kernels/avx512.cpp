@@ -23,6 +23,21 @@ struct V {
   static void storen(float* p, T v, int n) { _mm512_mask_storeu_ps(p, mask(n), v); }
   static T bcast(const float* p) { return _mm512_set1_ps(*p); }
   static T bcast_value(float v) { return _mm512_set1_ps(v); }
+  static T bcast4(const float* p) { return _mm512_broadcast_f32x4(_mm_loadu_ps(p)); }
+  static T bcast4n(const float* p, int n) {  // masked load: nothing past p[n-1] is read
+    const T v = _mm512_maskz_loadu_ps(mask(n), p);
+    return _mm512_shuffle_f32x4(v, v, 0);
+  }
+  // Pairwise sums within each 128-bit block (hadd), then the 4x4 result
+  // [block j][vector v] transposed to channel order v*4 + j.
+  static T hadd(T a, T b) {
+    return _mm512_add_ps(_mm512_shuffle_ps(a, b, 0x88), _mm512_shuffle_ps(a, b, 0xDD));
+  }
+  static T reduce4(T a, T b, T c, T d) {
+    const __m512i order = _mm512_set_epi32(15, 11, 7, 3, 14, 10, 6, 2, 13, 9, 5, 1, 12, 8, 4, 0);
+    // (maskz form: GCC 12 warns about the undefined source of the plain one.)
+    return _mm512_maskz_permutexvar_ps(__mmask16(0xFFFF), order, hadd(hadd(a, b), hadd(c, d)));
+  }
   static T fma(T a, T b, T c) { return _mm512_fmadd_ps(a, b, c); }
   static T add(T a, T b) { return _mm512_add_ps(a, b); }
   static T max(T a, T b) { return _mm512_max_ps(a, b); }

@@ -9,7 +9,10 @@
 //
 // V provides: T, L (lanes), kRegs (vector registers), kMaxNV (vectors per
 // conv sub-block), zero, load, loadn (first n lanes, rest 0; n <= 0 gives 0),
-// store, storen (first n lanes), bcast, bcast_value, fma, add, div, hsum,
+// store, storen (first n lanes), bcast, bcast_value, bcast4 (4 floats to every
+// 128-bit block), bcast4n (the first n of them, the rest 0), reduce4(a, b, c, d)
+// (vector v holds L/4 output channels, channel j's four partial sums in lanes
+// 4j..4j+3; lane v·L/4 + j of the result is their sum), fma, add, div, hsum,
 // gather, gathern, and max(a, b) with x86 semantics (b if either is NaN), which
 // the kernels call as max(0, x) / max(new, old) to match the reference's NaN
 // behaviour.
@@ -17,17 +20,34 @@
 // conv2d ---------------------------------------------------------------------
 //
 // Direct convolution on padded NHWC. The output pixels are flattened and cut
-// into tiles of NP pixels; the output channels of each CONV_PACKED block into
-// sub-blocks of NV vectors. The micro-kernel keeps NP×NV accumulators in
-// registers and walks the block's weight rows ((tap, ci) -> Bw floats) in
-// storage order: one pass over contiguous weights per tile, broadcasts from
-// the NP input pixels. The input's zero border stands in for padding, so the
-// loop has no bounds checks.
+// into tiles of NP pixels; the output channels of each weight block into
+// sub-blocks of NV vectors. A micro-kernel keeps NP×NV accumulators in
+// registers and walks the block's weight rows in storage order: one pass over
+// contiguous weights per tile. The input's zero border stands in for padding,
+// so the loops have no bounds checks. Two weight layouts (docs/model-format.md):
+//
+// * CONV_PACKED, rows (tap, ci) of Bw output channels: each input value is
+//   broadcast to all lanes (one output channel per lane). Output channels are
+//   padded to 16, so a 12-channel conv wastes a quarter of every FMA.
+// * CONV_QUAD, rows (tap, input quad) of 4 floats per output channel: four
+//   consecutive input channels are broadcast as a 128-bit block (lane 4j + q
+//   multiplies input channel 4·iq + q by output channel j of the vector), so
+//   every lane does useful work when O is a multiple of 4 (DenseNet's growth
+//   12); the 4 partial sums per output are added once, after the loop.
 
 struct ConvTile {
   const float* in[8];  // per pixel: input at tap (0, 0), channel 0
-  float* out[8];       // per pixel: output at channel co0
+  float* out[8];       // per pixel: output at the sub-block's first channel
 };
+
+// Stores relu?(r) to the first n lanes of p.
+inline void store_out(float* p, typename V::T r, int n, bool relu) {
+  if (relu) r = V::max(V::zero(), r);
+  if (n >= V::L)
+    V::store(p, r);
+  else if (n > 0)
+    V::storen(p, r, n);
+}
 
 template <int NV, int NP>
 inline void conv_micro(const ConvTile& t, const float* w, int bw, const int* tap_off, int taps,
@@ -55,74 +75,131 @@ inline void conv_micro(const ConvTile& t, const float* w, int bw, const int* tap
       }
     }
   }
-  const T z = V::zero();
   for (int p = 0; p < NP; ++p)
-    for (int v = 0; v < NV; ++v) {
-      const T r = relu ? V::max(z, acc[p][v]) : acc[p][v];
-      if (nvalid >= (v + 1) * L)
-        V::store(t.out[p] + v * L, r);
-      else if (nvalid > v * L)
-        V::storen(t.out[p] + v * L, r, nvalid - v * L);
+    for (int v = 0; v < NV; ++v) store_out(t.out[p] + v * L, acc[p][v], nvalid - v * L, relu);
+}
+
+// CONV_QUAD micro-kernel: NV (<= 4) vectors of L/4 output channels each; `row`
+// = floats per (tap, quad) row of the block (4 × its width).
+template <int NV, int NP>
+inline void quad_micro(const ConvTile& t, const float* w, int row, const int* tap_off, int taps,
+                       int ci_n, const float* bias, int nvalid, bool relu) {
+  static_assert(NV >= 1 && NV <= 4, "one reduce4 per pixel");
+  using T = typename V::T;
+  constexpr int L = V::L;
+  T acc[NP][NV];
+  for (int p = 0; p < NP; ++p)
+    for (int v = 0; v < NV; ++v) acc[p][v] = V::zero();
+  const int full = ci_n / 4, rem = ci_n % 4;
+  const float* wp = w;
+  for (int tap = 0; tap < taps; ++tap) {
+    const int to = tap_off[tap];
+    const float* ip[NP];
+    for (int p = 0; p < NP; ++p) ip[p] = t.in[p] + to;
+    for (int iq = 0; iq < full; ++iq, wp += row) {  // one (tap, quad) row of the block
+      T wv[NV];
+      for (int v = 0; v < NV; ++v) wv[v] = V::load(wp + v * L);
+      for (int p = 0; p < NP; ++p) {
+        const T x = V::bcast4(ip[p] + 4 * iq);
+        for (int v = 0; v < NV; ++v) acc[p][v] = V::fma(x, wv[v], acc[p][v]);
+      }
     }
+    if (rem != 0) {  // last, partial quad: the missing input channels read as 0
+      T wv[NV];
+      for (int v = 0; v < NV; ++v) wv[v] = V::load(wp + v * L);
+      for (int p = 0; p < NP; ++p) {
+        const T x = V::bcast4n(ip[p] + 4 * full, rem);
+        for (int v = 0; v < NV; ++v) acc[p][v] = V::fma(x, wv[v], acc[p][v]);
+      }
+      wp += row;
+    }
+  }
+  const int nout = nvalid < NV * L / 4 ? nvalid : NV * L / 4;
+  const T z = V::zero();
+  const T b = bias ? V::loadn(bias, nout) : z;
+  for (int p = 0; p < NP; ++p) {
+    T q[4] = {z, z, z, z};
+    for (int v = 0; v < NV; ++v) q[v] = acc[p][v];
+    store_out(t.out[p], V::add(V::reduce4(q[0], q[1], q[2], q[3]), b), nout, relu);
+  }
 }
 
 using MicroFn = void (*)(const ConvTile&, const float*, int, const int*, int, int, const float*,
                          int, bool);
 
-template <int NV, int... P>
+template <int NV, bool kQuad, int... P>
 constexpr std::array<MicroFn, sizeof...(P)> micro_row(std::integer_sequence<int, P...>) {
-  return {&conv_micro<NV, P + 1>...};
+  if constexpr (kQuad)
+    return {&quad_micro<NV, P + 1>...};
+  else
+    return {&conv_micro<NV, P + 1>...};
 }
 
-// Pixels per tile for NV vectors: keeps NP×NV accumulators + NV weights within
-// the vector registers and the NP input pointers within the general registers.
-constexpr int tile_pixels(int nv) { return V::kRegs >= 32 ? (nv >= 4 ? 6 : 8) : (nv >= 2 ? 6 : 8); }
-
 constexpr int kMaxTile = 8;
-constexpr std::array<std::array<MicroFn, kMaxTile>, 4> kMicro = {
-    micro_row<1>(std::make_integer_sequence<int, kMaxTile>{}),
-    micro_row<2>(std::make_integer_sequence<int, kMaxTile>{}),
-    micro_row<V::kMaxNV >= 3 ? 3 : 1>(std::make_integer_sequence<int, kMaxTile>{}),
-    micro_row<V::kMaxNV >= 4 ? 4 : 1>(std::make_integer_sequence<int, kMaxTile>{})};
+constexpr int kMaxQuadNV = 4;
+// Pixels per tile for NV vectors: keeps NP×NV accumulators + NV weights (+ one
+// broadcast input for CONV_QUAD) within the vector registers and the NP input
+// pointers within the general registers.
+constexpr int tile_pixels(int nv) { return V::kRegs >= 32 ? (nv >= 4 ? 6 : 8) : (nv >= 2 ? 6 : 8); }
+constexpr int quad_tile_pixels(int nv) {
+  return (V::kRegs - 2 - nv) / nv < kMaxTile ? (V::kRegs - 2 - nv) / nv : kMaxTile;
+}
 
-// Calls fn(co0, bw, s, nv) for every sub-block: each CONV_PACKED block of bw
-// channels cut into pieces of at most kMaxNV vectors.
+template <bool kQuad>
+constexpr std::array<std::array<MicroFn, kMaxTile>, 4> micro_table() {
+  return {micro_row<1, kQuad>(std::make_integer_sequence<int, kMaxTile>{}),
+          micro_row<2, kQuad>(std::make_integer_sequence<int, kMaxTile>{}),
+          micro_row<(kQuad || V::kMaxNV >= 3) ? 3 : 1, kQuad>(std::make_integer_sequence<int, kMaxTile>{}),
+          micro_row<(kQuad || V::kMaxNV >= 4) ? 4 : 1, kQuad>(std::make_integer_sequence<int, kMaxTile>{})};
+}
+constexpr auto kMicro = micro_table<false>();
+constexpr auto kQuadMicro = micro_table<true>();
+
+// Calls fn(co0, bw, s, nv) for every sub-block: each block of bw channels
+// (output channels rounded up to 16, or to 4 for CONV_QUAD) cut into pieces of
+// at most kMaxNV (kMaxQuadNV) vectors of L (L/4) channels.
 template <typename Fn>
-inline void for_each_sub(int o, int block, Fn&& fn) {
-  constexpr int SW = V::kMaxNV * V::L;
-  const int op = (o + 15) / 16 * 16;
+inline void for_each_sub(int o, int block, bool quad, Fn&& fn) {
+  const int unit = quad ? 4 : 16, per_vec = quad ? V::L / 4 : V::L;
+  const int sw = (quad ? kMaxQuadNV : V::kMaxNV) * per_vec;
+  const int op = (o + unit - 1) / unit * unit;
   for (int co0 = 0; co0 < op; co0 += block) {
     const int bw = op - co0 < block ? op - co0 : block;
-    for (int s = 0; s < bw; s += SW) fn(co0, bw, s, ((bw - s < SW ? bw - s : SW) + V::L - 1) / V::L);
+    for (int s = 0; s < bw; s += sw) fn(co0, bw, s, ((bw - s < sw ? bw - s : sw) + per_vec - 1) / per_vec);
   }
 }
 
 void conv2d(const ConvArgs& a, int part, int parts) {
   const int k = a.k, taps = k * k, ci_n = a.x.c, o = a.y.c;
+  const bool quad = a.quad;
   int tap_off[9];
   for (int ky = 0; ky < k; ++ky)
     for (int kx = 0; kx < k; ++kx) tap_off[ky * k + kx] = ky * a.x.rs + kx * a.x.cs;
   const int npix = a.y.h * a.y.w;
+  auto pixels = [quad](int nv) { return quad ? quad_tile_pixels(nv) : tile_pixels(nv); };
 
   // Work items are (sub-block, tile) pairs in that order; a share takes a
   // contiguous range, so each thread streams whole weight blocks.
   int64_t items = 0;
-  for_each_sub(o, a.block, [&](int, int, int, int nv) {
-    items += (npix + tile_pixels(nv) - 1) / tile_pixels(nv);
+  for_each_sub(o, a.block, quad, [&](int, int, int, int nv) {
+    items += (npix + pixels(nv) - 1) / pixels(nv);
   });
   int64_t begin, end;
   split(items, part, parts, &begin, &end);
   int64_t base = 0;
-  for_each_sub(o, a.block, [&](int co0, int bw, int s, int nv) {
-    const int np = tile_pixels(nv);
+  const int64_t ci_rows = quad ? (ci_n + 3) / 4 * 4 : ci_n;  // floats per tap per channel
+  for_each_sub(o, a.block, quad, [&](int co0, int bw, int s, int nv) {
+    const int np = pixels(nv);
     const int64_t ntiles = (npix + np - 1) / np;
     const int64_t t0 = begin > base ? begin - base : 0;
     const int64_t t1 = end - base < ntiles ? end - base : ntiles;
     base += ntiles;
     if (t0 >= t1) return;
-    const float* w = a.w + int64_t(co0) * taps * ci_n + s;
+    const float* w = a.w + int64_t(co0) * taps * ci_rows + (quad ? 4 * s : s);
+    const int row = quad ? 4 * bw : bw;
     const float* bias = a.bias ? a.bias + co0 + s : nullptr;
     const int valid = o - (co0 + s);
+    const MicroFn* fns = (quad ? kQuadMicro : kMicro)[nv - 1].data();
     ConvTile t;
     for (int64_t tix = t0; tix < t1; ++tix) {
       const int p0 = int(tix) * np;
@@ -133,7 +210,7 @@ void conv2d(const ConvArgs& a, int part, int parts) {
         t.out[p] = a.y.at(oy, ox) + co0 + s;
         if (++ox == a.y.w) ox = 0, ++oy;
       }
-      kMicro[nv - 1][cnt - 1](t, w, bw, tap_off, taps, ci_n, bias, valid, a.relu);
+      fns[cnt - 1](t, w, row, tap_off, taps, ci_n, bias, valid, a.relu);
     }
   });
 }

@@ -1,5 +1,6 @@
 // CONV2D: K×K convolution (K = 1 or 3), stride 1 or 2, zero padding, optional
-// bias and fused ReLU, on padded NHWC activations with CONV_PACKED weights.
+// bias and fused ReLU, on padded NHWC activations with CONV_PACKED or
+// CONV_QUAD weights.
 #include "runtime/internal.h"
 
 namespace msprune::rt {
@@ -28,7 +29,10 @@ Status verify_conv2d(const VerifyCtx& v, uint32_t i, const fmt::OpRec& o, Error*
                 "op %u (conv2d) at offset %llu: output %ux%u, expected %ux%u from input %ux%u", i,
                 off, y.h, y.w, ho, wo, x.h, x.w);
   const uint32_t wd[4] = {y.c, x.c, k, k};
-  return v.weight_and_bias(i, o, "conv2d", fmt::kConvPacked, wd, y.c, err);
+  // Either conv layout (the tensor record itself was checked, CONV_QUAD only
+  // in version >= 2); anything else fails in weight_and_bias naming it.
+  const bool quad = o.w[0] < v.num_tensors && v.tensor(o.w[0]).layout == fmt::kConvQuad;
+  return v.weight_and_bias(i, o, "conv2d", quad ? fmt::kConvQuad : fmt::kConvPacked, wd, y.c, err);
 }
 
 // Reference: explicit bounds checks (it does not rely on the zero border), sums
@@ -50,7 +54,8 @@ void conv2d_ref(const ConvArgs& a, int part, int parts) {
             if (ix < 0 || ix >= a.x.w) continue;
             const float* in = a.x.at(iy, ix);
             for (int ci = 0; ci < ci_n; ++ci)
-              acc += in[ci] * a.w[conv_packed_index(co, ci, ky, kx, ci_n, k, o, a.block)];
+              acc += in[ci] * a.w[a.quad ? fmt::conv_quad_index(co, ci, ky, kx, ci_n, k, o, a.block)
+                                         : fmt::conv_packed_index(co, ci, ky, kx, ci_n, k, o, a.block)];
           }
         }
         out[co] = a.relu && acc < 0.0f ? 0.0f : acc;
