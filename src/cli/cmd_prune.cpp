@@ -22,7 +22,10 @@ namespace {
 
 struct PruneCli {
   std::string model, out, method = "meanshift", scope, policy = "min-centre", min_keep = "1";
-  double quantile = -1, percent = -1, target_ratio = -1;
+  double quantile = 0, percent = 0, target_ratio = 0;
+  // Which optional values were given (CLI11 options, counted after parsing).
+  CLI::Option *scope_opt = nullptr, *quantile_opt = nullptr, *policy_opt = nullptr, *percent_opt = nullptr,
+              *ratio_opt = nullptr, *match_opt = nullptr;
   std::string match, report, plots, plot_format = "png";
   bool json = false, quiet = false;
   int threads = 1;
@@ -47,9 +50,10 @@ void run_prune(const PruneCli& c) {
     throw Error("--report " + c.report + " would overwrite the report given to --match");
 
   bool ms = c.method == "meanshift";
-  int slim_modes = (c.percent >= 0) + (c.target_ratio >= 0) + !c.match.empty();
+  bool given_percent = c.percent_opt->count() > 0, given_ratio = c.ratio_opt->count() > 0;
+  int slim_modes = int(given_percent) + int(given_ratio) + int(c.match_opt->count() > 0);
   if (ms && slim_modes) throw Error("--percent, --target-ratio and --match are for --method slimming");
-  if (!ms && (!c.scope.empty() || c.quantile >= 0 || c.policy != "min-centre"))
+  if (!ms && (c.scope_opt->count() || c.quantile_opt->count() || c.policy_opt->count()))
     throw Error("--scope, --quantile and --policy are for --method meanshift");
   if (!ms && slim_modes != 1)
     throw Error("--method slimming needs exactly one of --percent P, --target-ratio R or --match REPORT.json");
@@ -64,16 +68,16 @@ void run_prune(const PruneCli& c) {
     auto cfg = prune::default_meanshift_config(ck.model->spec().arch);
     if (c.scope == "layer") cfg = {prune::Scope::kLayer, 0.3, cfg.policy, cfg.floor};
     else if (c.scope == "stage") cfg = {prune::Scope::kStage, 0.1, cfg.policy, cfg.floor};
-    else if (!c.scope.empty()) throw Error("--scope must be layer or stage, got '" + c.scope + "'");
-    if (c.quantile >= 0) cfg.quantile = c.quantile;
+    else if (c.scope_opt->count()) throw Error("--scope must be layer or stage, got '" + c.scope + "'");
+    if (c.quantile_opt->count()) cfg.quantile = c.quantile;
     cfg.policy = c.policy;
     cfg.floor = floor;
     d = prune::decide_meanshift(layers, cfg);
-  } else if (c.percent >= 0) {
+  } else if (given_percent) {
     d = prune::decide_slimming_percent(layers, c.percent, floor);
   } else {
     int64_t n;
-    if (!c.match.empty()) {
+    if (!given_ratio) {
       auto bytes = read_file_bytes(c.match, 64u << 20);
       nlohmann::json rep = nlohmann::json::parse(bytes.begin(), bytes.end(), nullptr, false);
       if (rep.is_discarded()) throw Error(c.match + ": not valid JSON (expected a report written by prune --report)");
@@ -132,17 +136,17 @@ void add_prune_command(CLI::App& app) {
   sub->add_option("--method", c->method, "meanshift (Xu & Lai) or slimming (Network Slimming)")
       ->check(CLI::IsMember({"meanshift", "slimming"}))
       ->capture_default_str();
-  sub->add_option("--scope", c->scope,
+  c->scope_opt = sub->add_option("--scope", c->scope,
                   "meanshift: cluster per layer (quantile 0.3) or per stage (quantile 0.1); default: stage for vgg, "
                   "layer otherwise");
-  sub->add_option("--quantile", c->quantile, "meanshift: estimate_bandwidth quantile (default by scope)");
-  sub->add_option("--policy", c->policy, "meanshift: threshold policy, min-centre or valley")->capture_default_str();
+  c->quantile_opt = sub->add_option("--quantile", c->quantile, "meanshift: estimate_bandwidth quantile (default by scope)");
+  c->policy_opt = sub->add_option("--policy", c->policy, "meanshift: threshold policy, min-centre or valley")->capture_default_str();
   sub->add_option("--min-keep", c->min_keep,
                   "Floor per layer: a fraction in (0,1) of its channels or a whole count (at least 1)")
       ->capture_default_str();
-  sub->add_option("--percent", c->percent, "slimming: fraction of all prunable channels to prune via one global threshold");
-  sub->add_option("--target-ratio", c->target_ratio, "slimming: prune exactly this fraction of prunable channels");
-  sub->add_option("--match", c->match, "slimming: prune exactly as many channels as this mean-shift --report did");
+  c->percent_opt = sub->add_option("--percent", c->percent, "slimming: fraction of all prunable channels to prune via one global threshold");
+  c->ratio_opt = sub->add_option("--target-ratio", c->target_ratio, "slimming: prune exactly this fraction of prunable channels");
+  c->match_opt = sub->add_option("--match", c->match, "slimming: prune exactly as many channels as this mean-shift --report did");
   sub->add_option("--report", c->report, "Write the JSON report here");
   sub->add_option("--plots", c->plots, "Write |gamma| histograms and the kept-channels chart into this folder");
   sub->add_option("--plot-format", c->plot_format, "png or svg")->capture_default_str();

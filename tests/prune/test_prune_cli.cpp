@@ -161,6 +161,10 @@ TEST_F(PruneCli, HostileInputsGiveClearErrors) {
   expect_error(sh("prune" + base + " --out " + p("x.ckpt").string() + " --percent 0.5"), "for --method slimming");
   expect_error(sh("prune" + base + " --out " + p("x.ckpt").string() + " --method slimming"), "exactly one of");
   expect_error(sh("prune" + base + " --out " + p("x.ckpt").string() + " --method slimming --percent 70"), "in [0, 1)");
+  expect_error(sh("prune" + base + " --out " + p("x.ckpt").string() + " --method slimming --percent -0.5"), "in [0, 1)");
+  expect_error(sh("prune" + base + " --out " + p("x.ckpt").string() + " --method slimming --percent 0.5 --policy valley"),
+               "for --method meanshift");
+  expect_error(sh("prune" + base + " --out " + p("x.ckpt").string() + " --quantile -0.5"), "quantile must be in (0, 1]");
   expect_error(sh("prune" + base + " --out " + p("x.ckpt").string() + " --min-keep abc"), "--min-keep");
   expect_error(sh("prune" + base + " --out " + p("x.ckpt").string() + " --scope global"), "--scope");
   expect_error(sh("prune" + base + " --out " + p("x.ckpt").string() + " --policy lowest"), "unknown threshold policy");
