@@ -1,16 +1,19 @@
 // bench_runtime: the enclave runtime's kernels against oneDNN, side by side in
 // one run, batch 1, one thread (docs/runtime.md has the command and output).
 //
-//   bench_runtime [--runs N] [--warmup N] [--model vgg16|vgg19|...]
+//   bench_runtime [--runs N] [--warmup N]
 //
 // 1. VGG-16 (width 1), layer by layer: our conv (measured inside a full
 //    inference through the interpreter's op hook) against the same layer in a
 //    oneDNN VGG-16 (convolution + ReLU post-op, max/avg pooling, inner
 //    product; oneDNN picks its own blocked layouts, weights reordered once
 //    before timing), also timed primitive by primitive inside full runs.
-// 2. Whole networks: VGG-16 both ways; PreResNet-164 and DenseNet-40 ours.
-// 3. Single layers typical of PreResNet (1x1, thin 3x3) and DenseNet (12
-//    outputs), ours inside a small model vs one oneDNN convolution.
+// 2. Whole networks: VGG-16 both ways; PreResNet-164 and DenseNet-40 ours
+//    (DenseNet-40 also with every conv in CONV_PACKED, the layout before v2).
+// 3. Single layers typical of PreResNet (1x1, thin 3x3), DenseNet (12
+//    outputs) and pruned networks, ours inside a small model in both conv
+//    weight layouts (CONV_PACKED, CONV_QUAD; the writer's automatic choice
+//    marked) vs one oneDNN convolution.
 // 4. Memory: peak resident set of a fresh process (bench_runtime_rss) that
 //    loads a .msm and runs it, against weights + arena.
 // Percentiles are over `runs` timed runs after `warmup` untimed ones.
@@ -419,6 +422,11 @@ int main(int argc, char** argv) {
   row("vgg16", ours);
   row("preresnet164", run_ours(pre164, warmup, runs));
   row("densenet40", run_ours(dense40, warmup, runs));
+  {
+    msm::FinishOptions packed;  // the growth convs in CONV_PACKED too (format v1's only layout)
+    packed.conv_layout = msm::ConvLayout::kPacked;
+    row("densenet40 (all packed)", run_ours(bench::densenet(40, 12, 1, packed), warmup, runs));
+  }
   if (rt::best_kernel_level() > rt::KernelLevel::kAvx2) {
     w.add_rule();
     row("vgg16 (avx2)", run_ours(vgg16, warmup, runs, rt::KernelLevel::kAvx2));

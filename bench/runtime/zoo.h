@@ -82,7 +82,8 @@ inline std::vector<uint8_t> preresnet(int depth, uint32_t seed = 1) {
   return z.b.finish(z.classifier(x));
 }
 
-inline std::vector<uint8_t> densenet(int depth, int growth = 12, uint32_t seed = 1) {
+inline std::vector<uint8_t> densenet(int depth, int growth = 12, uint32_t seed = 1,
+                                     const msm::FinishOptions& fo = {}) {
   ZooBuilder z(seed);
   const int n = (depth - 4) / 3;
   msm::Tensor x = z.conv(z.b.input(), 2 * growth, 3, 1, 1, false, false);
@@ -91,7 +92,7 @@ inline std::vector<uint8_t> densenet(int depth, int growth = 12, uint32_t seed =
     if (stage < 2) x = z.b.avg_pool(z.conv(z.bn_relu(x), z.b.shape(x).c, 1, 1, 0, false, false), 2, 2);
   }
   x = z.b.global_avg_pool(z.bn_relu(x));
-  return z.b.finish(z.classifier(x));
+  return z.b.finish(z.classifier(x), fo);
 }
 
 }  // namespace msprune::bench

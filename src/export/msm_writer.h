@@ -47,9 +47,9 @@ enum class ConvLayout { kAuto, kPacked, kQuad };
 
 struct FinishOptions {
   int conv_block = 64;             // CONV_PACKED output-channel block (16, 32, 48 or 64)
-  ConvLayout conv_layout = ConvLayout::kAuto;
   bool concat_in_place = true;     // plan concatenations as views of one buffer
   bool reuse_buffers = true;       // share arena bytes between buffers with disjoint lifetimes
+  ConvLayout conv_layout = ConvLayout::kAuto;  // per conv: CONV_PACKED or CONV_QUAD
 };
 
 namespace detail {

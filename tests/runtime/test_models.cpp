@@ -140,7 +140,9 @@ TEST_P(Models, PlannerOptionsDoNotChangeResults) {
       for (uint32_t i = 0; i < l.model.num_ops(); ++i) {
         rt::OpInfo info;
         ASSERT_EQ(l.model.op_info(i, &info), rt::Status::kOk);
-        if (info.type == rt::OpType::kConv2d) EXPECT_EQ(info.quad, layout == msm::ConvLayout::kQuad);
+        if (info.type == rt::OpType::kConv2d) {
+          EXPECT_EQ(info.quad, layout == msm::ConvLayout::kQuad) << "op " << i;
+        }
       }
       std::vector<float> got(10);
       ASSERT_EQ(l.interp.invoke(input.data(), got.data()), rt::Status::kOk);
