@@ -22,6 +22,7 @@ void add_infer_command(CLI::App& app);
 void add_bench_command(CLI::App& app);
 void add_meanshift_command(CLI::App& app);  // cmd_meanshift.cpp (issue 3)
 void add_inspect_command(CLI::App& app);    // cmd_inspect.cpp
+void add_pipeline_command(CLI::App& app);   // cmd_pipeline.cpp (issue 7)
 
 // --- shared option helpers -------------------------------------------------
 // Number of hardware threads (at least 1).

@@ -24,6 +24,7 @@ int main(int argc, char** argv) {
   add_bench_command(app);
   add_meanshift_command(app);
   add_inspect_command(app);
+  add_pipeline_command(app);
 
   try {
     app.parse(argc, argv);

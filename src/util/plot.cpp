@@ -47,7 +47,7 @@ bool render_plot(const PlotSpec& spec, const fs::path& out, std::string* why) {
     throw Error("plot " + out.string() + ": extension must be .png or .svg");
   gp << "set output " << quote(out.filename().string()) << "\n";
   std::string title = spec.title;
-  if (!spec.note.empty()) title += "\\n{/*0.8 " + spec.note + "}";
+  if (!spec.note.empty()) title += "\n{/*0.8 " + spec.note + "}";
   gp << "set title " << quote(title) << " enhanced\n";
   gp << "set xlabel " << quote(spec.xlabel) << "\nset ylabel " << quote(spec.ylabel) << "\n";
   gp << "set grid\nset key outside right top\nset style fill solid 0.5 border -1\n";

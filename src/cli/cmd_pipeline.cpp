@@ -1,0 +1,67 @@
+// msprune pipeline: data to enclave in one command (see src/pipeline/pipeline.h).
+#include <cstdio>
+
+#include "cli/commands.h"
+#include "models/spec.h"
+#include "pipeline/pipeline.h"
+#include "util/table.h"
+
+namespace msprune::cli {
+
+void add_pipeline_command(CLI::App& app) {
+  struct Opts {
+    std::string arch = "vgg", preset = "quick", data, out, device = "auto", key, enclave;
+    int depth = 0, epochs = 0, finetune_epochs = 0;
+    int64_t train_subset = -2, test_subset = -2;
+    double width = 0;
+    int threads = 1;
+    bool resume = false, json = false;
+  };
+  auto o = std::make_shared<Opts>();
+  auto* sub = app.add_subcommand(
+      "pipeline", "Sparsity training, mean-shift pruning, fine-tuning, slimming baseline, export, sealing, benchmarks, report");
+  sub->add_option("--arch", o->arch, "vgg, preresnet or densenet")->capture_default_str();
+  sub->add_option("--depth", o->depth, "Depth (default: the preset's)");
+  sub->add_option("--width", o->width, "Width multiplier (default: the preset's)");
+  sub->add_option("--preset", o->preset, "quick (minutes), cpu (about an hour), paper (the paper's recipe, GPU)")
+      ->capture_default_str();
+  sub->add_option("--epochs", o->epochs, "Override the preset's sparsity-training epochs");
+  sub->add_option("--finetune-epochs", o->finetune_epochs, "Override the preset's fine-tuning epochs");
+  sub->add_option("--train-subset", o->train_subset, "Override the preset: the first N training records (-1: all)");
+  sub->add_option("--test-subset", o->test_subset, "Override the preset: the first N test records (-1: all)");
+  add_data_option(sub, &o->data);
+  sub->add_option("--out", o->out, "Run folder (e.g. runs/NAME)")->required();
+  sub->add_flag("--resume", o->resume, "Continue a run: skip every step whose outputs are valid and up to date");
+  sub->add_option("--device", o->device, "auto, cpu or cuda[:N] (training and evaluation)")->capture_default_str();
+  add_threads_option(sub, &o->threads);
+  sub->add_option("--platform-key", o->key, "Emulated platform key for sealing (default: OUT/platform.key, created)");
+  sub->add_option("--enclave", o->enclave, "Enclave program (default: msprune-enclave next to msprune)");
+  sub->add_flag("--json", o->json, "Print report.json on stdout at the end");
+  sub->callback([o] {
+    pipeline::Options p;
+    p.arch = models::parse_arch(o->arch);
+    p.preset = o->preset;
+    if (o->depth) p.depth = o->depth;
+    if (o->width > 0) p.width = o->width;
+    if (o->epochs) p.epochs = o->epochs;
+    if (o->finetune_epochs) p.finetune_epochs = o->finetune_epochs;
+    if (o->train_subset >= -1) p.train_subset = o->train_subset;
+    if (o->test_subset >= -1) p.test_subset = o->test_subset;
+    p.data = resolve_data_dir(o->data);
+    p.out = o->out;
+    p.resume = o->resume;
+    p.threads = o->threads;
+    p.device = o->device;
+    p.platform_key = o->key;
+    p.enclave = o->enclave;
+    auto rep = pipeline::run_pipeline(p);
+    if (o->json) {
+      std::printf("%s\n", rep.dump().c_str());
+      return;
+    }
+    std::printf("%s", pipeline::render_report_md(rep).c_str());
+    std::printf("\nreport: %s/report.md (and report.json)\n", o->out.c_str());
+  });
+}
+
+}  // namespace msprune::cli

@@ -1,0 +1,508 @@
+#include "pipeline/pipeline.h"
+
+#include <fcntl.h>
+#include <spawn.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <fstream>
+#include <functional>
+#include <memory>
+#include <sstream>
+
+#include "runtime/runtime.h"
+#include "train/checkpoint.h"
+#include "util/atomic_file.h"
+#include "util/error.h"
+#include "util/table.h"
+
+extern char** environ;
+
+namespace msprune::pipeline {
+namespace fs = std::filesystem;
+using json = nlohmann::json;
+
+// ---------------------------------------------------------------------------
+// Presets
+
+json Preset::to_json() const {
+  return {{"name", name},           {"depth", depth},
+          {"width", width},         {"train_subset", train_subset},
+          {"test_subset", test_subset}, {"epochs", epochs},
+          {"finetune_epochs", finetune_epochs}, {"lr", lr},
+          {"finetune_lr", finetune_lr}, {"sparsity", sparsity},
+          {"schedule", schedule},   {"bench_runs", bench_runs},
+          {"tee_runs", tee_runs},   {"description", description}};
+}
+
+Preset make_preset(const std::string& name, models::Arch arch, std::optional<int> depth, std::optional<double> width) {
+  using models::Arch;
+  Preset p;
+  p.name = name;
+  // The paper's sparsity: 1e-4 for VGG, 1e-5 for ResNet/DenseNet.
+  p.sparsity = arch == Arch::kVgg ? 1e-4 : 1e-5;
+  if (name == "quick") {
+    // Minutes on a 2-core CPU: narrow networks, 4,000 training images.
+    p.depth = arch == Arch::kVgg ? 16 : arch == Arch::kPreResNet ? 20 : 16;
+    p.width = arch == Arch::kVgg ? 0.25 : 0.5;
+    p.train_subset = 4000;
+    p.test_subset = 1000;
+    p.epochs = 4;
+    p.finetune_epochs = 2;
+    p.finetune_lr = 0.01;
+    p.schedule = "step";
+    p.bench_runs = 30;
+    p.tee_runs = 10;
+    p.description = "smoke run: a narrow network on a 4,000-image subset for a few epochs (accuracy is low by design)";
+  } else if (name == "cpu") {
+    // About an hour per network on this 2-core machine, the full data set.
+    p.depth = arch == Arch::kVgg ? 16 : arch == Arch::kPreResNet ? 29 : 22;
+    p.width = arch == Arch::kVgg ? 0.25 : 0.5;
+    p.epochs = 30;
+    p.finetune_epochs = 10;
+    p.finetune_lr = 0.01;
+    p.schedule = "cosine";
+    p.bench_runs = 100;
+    p.tee_runs = 30;
+    p.description = "full CIFAR-10, shortened schedule (30 + 10 + 10 epochs, cosine), narrow networks";
+  } else if (name == "paper") {
+    // The paper's recipe (Network Slimming's): 160 epochs of sparsity training,
+    // 160 of fine-tuning, lr 0.1 divided by 10 at 50% and 75%. Meant for a GPU.
+    p.depth = arch == Arch::kVgg ? 16 : arch == Arch::kPreResNet ? 164 : 40;
+    p.width = 1.0;
+    p.epochs = 160;
+    p.finetune_epochs = 160;
+    p.finetune_lr = 0.1;
+    p.schedule = "step";
+    p.bench_runs = 100;
+    p.tee_runs = 30;
+    p.description = "the paper's recipe: full networks, 160 + 160 epochs (for a GPU)";
+  } else {
+    throw Error("unknown preset '" + name + "' (expected quick, cpu or paper)");
+  }
+  if (depth) p.depth = *depth;
+  if (width) p.width = *width;
+  models::default_spec(arch, p.depth, p.width);  // validates depth and width
+  return p;
+}
+
+// ---------------------------------------------------------------------------
+// Steps
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+// Runs `exe args...` with stdout sent to `log` (appended or truncated); stderr
+// (progress bars) stays on ours. Returns the exit status, or 128 + signal.
+int spawn(const fs::path& exe, const std::vector<std::string>& args, const fs::path& log, bool append) {
+  int fd = ::open(log.c_str(), O_WRONLY | O_CREAT | O_CLOEXEC | (append ? O_APPEND : O_TRUNC), 0644);
+  if (fd < 0) throw Error("cannot open " + log.string() + ": " + std::strerror(errno));
+  posix_spawn_file_actions_t fa;
+  posix_spawn_file_actions_init(&fa);
+  posix_spawn_file_actions_adddup2(&fa, fd, 1);
+  std::vector<std::string> all{exe.string()};
+  all.insert(all.end(), args.begin(), args.end());
+  std::vector<char*> argv;
+  for (auto& a : all) argv.push_back(a.data());
+  argv.push_back(nullptr);
+  pid_t pid = 0;
+  int rc = posix_spawn(&pid, exe.c_str(), &fa, nullptr, argv.data(), environ);
+  posix_spawn_file_actions_destroy(&fa);
+  ::close(fd);
+  if (rc != 0) throw Error("cannot start " + exe.string() + ": " + std::strerror(rc));
+  int status = 0;
+  while (waitpid(pid, &status, 0) < 0) {
+    if (errno != EINTR) throw Error("waitpid failed");
+  }
+  if (WIFEXITED(status)) return WEXITSTATUS(status);
+  if (WIFSIGNALED(status)) return 128 + WTERMSIG(status);
+  return 255;
+}
+
+// The last line of a file that parses as a JSON object (commands print one
+// object, training prints one per epoch then a summary).
+std::optional<json> last_json(const fs::path& p) {
+  std::ifstream in(p);
+  if (!in) return std::nullopt;
+  std::string line;
+  std::optional<json> last;
+  while (std::getline(in, line)) {
+    if (line.empty() || line[0] != '{') continue;
+    try {
+      auto j = json::parse(line);
+      if (j.is_object()) last = j;
+    } catch (const json::exception&) {
+    }
+  }
+  return last;
+}
+
+std::vector<json> all_json(const fs::path& p) {
+  std::vector<json> v;
+  std::ifstream in(p);
+  std::string line;
+  while (std::getline(in, line)) {
+    if (line.empty() || line[0] != '{') continue;
+    try {
+      v.push_back(json::parse(line));
+    } catch (const json::exception&) {
+    }
+  }
+  return v;
+}
+
+json read_json_file(const fs::path& p) {
+  std::ifstream in(p);
+  if (!in) throw Error(p.string() + ": missing");
+  try {
+    return json::parse(in);
+  } catch (const json::exception& e) {
+    throw Error(p.string() + ": not valid JSON");
+  }
+}
+
+bool checkpoint_ok(const fs::path& p, int want_epochs) {
+  try {
+    auto ck = train::load_checkpoint(p);
+    if (want_epochs > 0) return ck.meta.value("state", json::object()).value("epoch", 0) >= want_epochs;
+    return true;
+  } catch (const Error&) {
+    return false;
+  }
+}
+
+bool msm_ok(const fs::path& p) {
+  try {
+    auto bytes = read_file_bytes(p);
+    std::unique_ptr<void, decltype(&std::free)> buf(std::aligned_alloc(64, (bytes.size() + 63) / 64 * 64 + 64),
+                                                    &std::free);
+    if (!buf) return false;
+    std::memcpy(buf.get(), bytes.data(), bytes.size());
+    rt::Model m;
+    return m.load(buf.get(), bytes.size(), {}, nullptr) == rt::Status::kOk;
+  } catch (const Error&) {
+    return false;
+  }
+}
+
+bool nonempty_file(const fs::path& p) {
+  std::error_code ec;
+  return fs::is_regular_file(p, ec) && fs::file_size(p, ec) > 0;
+}
+
+fs::file_time_type mtime(const fs::path& p) {
+  std::error_code ec;
+  auto t = fs::last_write_time(p, ec);
+  return ec ? fs::file_time_type::min() : t;
+}
+
+struct Step {
+  std::string name;
+  std::vector<std::string> args;      // msprune arguments
+  std::vector<fs::path> outputs;      // must all exist, be valid and newer than inputs
+  std::vector<fs::path> inputs;
+  std::function<bool()> valid;        // output validity (beyond existence)
+  bool append_log = false;            // train/finetune resume inside a run: keep the log
+  std::function<std::vector<std::string>()> late_args = {};  // appended when the step runs
+};
+
+class Runner {
+ public:
+  Runner(const Options& o, fs::path exe, fs::path logs) : opt_(o), exe_(std::move(exe)), logs_(std::move(logs)) {}
+
+  void add(Step s) { steps_.push_back(std::move(s)); }
+
+  json run() {
+    json record = json::array();
+    for (size_t i = 0; i < steps_.size(); ++i) {
+      const Step& s = steps_[i];
+      fs::path log = logs_ / (s.name + ".log");
+      std::string tag = strf("[%zu/%zu] %s", i + 1, steps_.size(), s.name.c_str());
+      if (up_to_date(s)) {
+        std::fprintf(stderr, "%s: up to date, skipped\n", tag.c_str());
+        record.push_back({{"step", s.name}, {"status", "skipped"}, {"seconds", 0.0}, {"log", log.string()}});
+        continue;
+      }
+      std::vector<std::string> args = s.args;
+      if (s.late_args) {
+        auto more = s.late_args();
+        args.insert(args.end(), more.begin(), more.end());
+      }
+      std::fprintf(stderr, "%s: running  msprune %s\n", tag.c_str(), join(args).c_str());
+      std::fflush(stderr);
+      auto t0 = Clock::now();
+      int rc = spawn(exe_, args, log, s.append_log);
+      double secs = std::chrono::duration<double>(Clock::now() - t0).count();
+      if (rc != 0)
+        throw Error("pipeline step '" + s.name + "' failed (exit status " + std::to_string(rc) + "); its output is in " +
+                    log.string() + "; fix the cause and re-run with --resume");
+      for (const auto& o : s.outputs)
+        if (!nonempty_file(o)) throw Error("pipeline step '" + s.name + "' did not write " + o.string());
+      if (s.valid && !s.valid()) throw Error("pipeline step '" + s.name + "' wrote an output that does not verify");
+      std::fprintf(stderr, "%s: done in %s\n", tag.c_str(), format_secs(secs).c_str());
+      record.push_back({{"step", s.name}, {"status", "ran"}, {"seconds", secs}, {"log", log.string()}});
+    }
+    return record;
+  }
+
+ private:
+  bool up_to_date(const Step& s) const {
+    if (!opt_.resume) return false;
+    fs::file_time_type newest_in = fs::file_time_type::min();
+    for (const auto& in : s.inputs) newest_in = std::max(newest_in, mtime(in));
+    for (const auto& o : s.outputs)
+      if (!nonempty_file(o) || mtime(o) < newest_in) return false;
+    return !s.valid || s.valid();
+  }
+  static std::string join(const std::vector<std::string>& a) {
+    std::string s;
+    for (const auto& x : a) s += (s.empty() ? "" : " ") + x;
+    return s;
+  }
+  static std::string format_secs(double s) { return s < 60 ? strf("%.1fs", s) : strf("%dm%02ds", int(s) / 60, int(s) % 60); }
+
+  const Options& opt_;
+  fs::path exe_, logs_;
+  std::vector<Step> steps_;
+};
+
+std::string num(double v) { return strf("%.17g", v); }
+
+// A tight EPC for the sweep: about half the base model's weights (the base
+// must page there), at least 1 MiB, in steps of 0.5 MiB.
+double tight_epc_mib(const fs::path& base_msm) {
+  std::error_code ec;
+  double mib = double(fs::file_size(base_msm, ec)) / (1024.0 * 1024.0);
+  if (ec) return 4;
+  return std::max(1.0, std::floor(mib / 2.0 * 2.0) / 2.0);
+}
+
+}  // namespace
+
+// ---------------------------------------------------------------------------
+
+json run_pipeline(const Options& opt) {
+  Preset p = make_preset(opt.preset, opt.arch, opt.depth, opt.width);
+  if (opt.epochs) p.epochs = *opt.epochs;
+  if (opt.finetune_epochs) p.finetune_epochs = *opt.finetune_epochs;
+  if (opt.train_subset) p.train_subset = *opt.train_subset;
+  if (opt.test_subset) p.test_subset = *opt.test_subset;
+  if (p.epochs < 1 || p.finetune_epochs < 1) throw Error("epochs must be at least 1");
+  if (opt.out.empty()) throw Error("--out is required");
+  const fs::path out = opt.out;
+  std::error_code ec;
+  if (fs::exists(out, ec) && !fs::is_directory(out, ec)) throw Error(out.string() + " exists and is not a folder");
+  if (!opt.resume && fs::exists(out, ec) && !fs::is_empty(out, ec))
+    throw Error(out.string() + " already holds a pipeline run; add --resume to continue it, or choose another --out");
+  const fs::path logs = out / "logs", plots = out / "plots";
+  fs::create_directories(logs);
+  fs::create_directories(plots);
+  fs::path exe = opt.msprune.empty() ? fs::read_symlink("/proc/self/exe") : opt.msprune;
+
+  const std::string arch = models::arch_name(opt.arch);
+  const std::string th = std::to_string(opt.threads);
+  auto subset = [&](std::vector<std::string> a, bool train_too) {
+    if (train_too && p.train_subset >= 0) a.insert(a.end(), {"--train-subset", std::to_string(p.train_subset)});
+    if (p.test_subset >= 0) a.insert(a.end(), {"--test-subset", std::to_string(p.test_subset)});
+    return a;
+  };
+  const fs::path base = out / "base.ckpt";
+  const fs::path ms_pruned = out / "meanshift-pruned.ckpt", ms_final = out / "meanshift.ckpt";
+  const fs::path sl_pruned = out / "slimming-pruned.ckpt", sl_final = out / "slimming.ckpt";
+  const fs::path ms_report = out / "prune-meanshift.json", sl_report = out / "prune-slimming.json";
+  const fs::path key = opt.platform_key.empty() ? out / "platform.key" : fs::path(opt.platform_key);
+
+  Runner r(opt, exe, logs);
+  r.add({"train",
+         subset({"train", "--arch", arch, "--depth", std::to_string(p.depth), "--width", num(p.width), "--epochs",
+                 std::to_string(p.epochs), "--lr", num(p.lr), "--schedule", p.schedule, "--sparsity", num(p.sparsity),
+                 "--data", opt.data, "--out", base.string(), "--threads", th, "--device", opt.device, "--json",
+                 "--resume"},
+                true),
+         {base}, {}, [&] { return checkpoint_ok(base, p.epochs); }, true});
+  auto eval_step = [&](const std::string& name, const fs::path& ck) {
+    fs::path log = logs / (name + ".log");
+    r.add({name,
+           subset({"eval", "--model", ck.string(), "--data", opt.data, "--threads", th, "--device", opt.device, "--json"},
+                  false),
+           {log}, {ck}, [log] { return last_json(log).has_value(); }});
+  };
+  auto finetune_step = [&](const std::string& name, const fs::path& in, const fs::path& ck) {
+    r.add({name,
+           subset({"finetune", "--model", in.string(), "--epochs", std::to_string(p.finetune_epochs), "--lr",
+                   num(p.finetune_lr), "--schedule", p.schedule, "--data", opt.data, "--out", ck.string(), "--threads",
+                   th, "--device", opt.device, "--json", "--resume"},
+                  true),
+           {ck}, {in}, [&, ck] { return checkpoint_ok(ck, p.finetune_epochs); }, true});
+  };
+  eval_step("eval-base", base);
+  r.add({"prune-meanshift",
+         {"prune", "--model", base.string(), "--method", "meanshift", "--out", ms_pruned.string(), "--report",
+          ms_report.string(), "--plots", (plots / "meanshift").string(), "--quiet"},
+         {ms_pruned, ms_report}, {base}, [&] { return checkpoint_ok(ms_pruned, 0); }});
+  eval_step("eval-meanshift-pruned", ms_pruned);
+  finetune_step("finetune-meanshift", ms_pruned, ms_final);
+  eval_step("eval-meanshift", ms_final);
+  r.add({"prune-slimming",
+         {"prune", "--model", base.string(), "--method", "slimming", "--match", ms_report.string(), "--out",
+          sl_pruned.string(), "--report", sl_report.string(), "--plots", (plots / "slimming").string(), "--quiet"},
+         {sl_pruned, sl_report}, {base, ms_report}, [&] { return checkpoint_ok(sl_pruned, 0); }});
+  eval_step("eval-slimming-pruned", sl_pruned);
+  finetune_step("finetune-slimming", sl_pruned, sl_final);
+  eval_step("eval-slimming", sl_final);
+
+  struct Final {
+    std::string tag;
+    fs::path ckpt;
+  };
+  const std::vector<Final> finals = {{"base", base}, {"meanshift", ms_final}, {"slimming", sl_final}};
+  for (const auto& f : finals) {
+    fs::path msm = out / (f.tag + ".msm");
+    r.add({"export-" + f.tag,
+           {"export", "--model", f.ckpt.string(), "--out", msm.string(), "--threads", "1", "--json"},
+           {msm},
+           {f.ckpt},
+           [msm] { return msm_ok(msm); }});
+  }
+  for (const auto& f : finals) {
+    fs::path msm = out / (f.tag + ".msm"), log = logs / ("infer-" + f.tag + ".log");
+    std::vector<std::string> a = {"infer", "--model", msm.string(), "--data", opt.data, "--threads", "1", "--json"};
+    if (p.test_subset >= 0) a.insert(a.end(), {"--limit", std::to_string(p.test_subset)});
+    r.add({"infer-" + f.tag, a, {log}, {msm}, [log] { return last_json(log).has_value(); }});
+  }
+  if (opt.platform_key.empty())
+    r.add({"keygen", {"keygen", "--out", key.string()}, {key}, {}, {}});
+  std::vector<std::string> enclave_arg;
+  if (!opt.enclave.empty()) enclave_arg = {"--enclave", opt.enclave};
+  for (const auto& f : finals) {
+    fs::path msm = out / (f.tag + ".msm"), sealed = out / (f.tag + ".sealed");
+    std::vector<std::string> a = {"seal", "--model", msm.string(), "--out", sealed.string(), "--platform-key",
+                                  key.string(), "--json"};
+    a.insert(a.end(), enclave_arg.begin(), enclave_arg.end());
+    r.add({"seal-" + f.tag, a, {sealed}, {msm, key}, {}});
+  }
+  for (const auto& f : finals) {
+    fs::path log = logs / ("bench-native-" + f.tag + ".log");
+    r.add({"bench-native-" + f.tag,
+           {"bench", "--model", f.ckpt.string(), "--threads", "1", "--runs", std::to_string(p.bench_runs), "--json"},
+           {log},
+           {f.ckpt},
+           [log] { return last_json(log).has_value(); }});
+  }
+  // Accuracy inside the enclave, for the mean-shift model.
+  {
+    fs::path log = logs / "infer-enclave-meanshift.log";
+    std::vector<std::string> a = {"infer", "--model", (out / "meanshift.sealed").string(), "--tee", "emu",
+                                  "--platform-key", key.string(), "--data", opt.data, "--threads", "1", "--json"};
+    if (p.test_subset >= 0) a.insert(a.end(), {"--limit", std::to_string(p.test_subset)});
+    a.insert(a.end(), enclave_arg.begin(), enclave_arg.end());
+    r.add({"infer-enclave-meanshift", a, {log}, {out / "meanshift.sealed"}, [log] { return last_json(log).has_value(); }});
+  }
+  // The EPC sweep: SGX1's 93.5 MiB and a tight EPC below the base model's
+  // size (known once the base is exported).
+  const fs::path tee_log = logs / "bench-enclave.log", tee_plot = plots / "enclave-latency.png";
+  {
+    std::string models;
+    for (const auto& f : finals) models += (models.empty() ? "" : ",") + (out / (f.tag + ".sealed")).string();
+    Step s{"bench-enclave",
+           {"bench", "--tee", "emu", "--model", models, "--platform-key", key.string(), "--runs",
+            std::to_string(p.tee_runs), "--json", "--plot", tee_plot.string()},
+           {tee_log},
+           {out / "base.sealed", out / "meanshift.sealed", out / "slimming.sealed"},
+           [&] { return last_json(tee_log).has_value(); }};
+    s.args.insert(s.args.end(), enclave_arg.begin(), enclave_arg.end());
+    s.late_args = [&] {
+      return std::vector<std::string>{"--epc-mib", "93.5," + strf("%g", tight_epc_mib(out / "base.msm"))};
+    };
+    r.add(std::move(s));
+  }
+
+  json settings = {{"arch", arch},
+                   {"depth", p.depth},
+                   {"width", p.width},
+                   {"preset", p.to_json()},
+                   {"data", opt.data},
+                   {"threads", opt.threads},
+                   {"device", opt.device},
+                   {"platform_key", key.string()}};
+  json steps = r.run();
+
+  // -------------------------------------------------------------------------
+  // Collect the report from the logs.
+  json rep = {{"format", "msprune-pipeline-report"}, {"version", 1}, {"name", out.filename().string()},
+              {"out", out.string()}, {"settings", settings}, {"steps", steps}};
+  auto eval_of = [&](const std::string& step) { return last_json(logs / (step + ".log")).value_or(json::object()); };
+  auto train_log = all_json(logs / "train.log");
+  json train = {{"epochs", json::array()}};
+  for (const auto& j : train_log) {
+    if (j.contains("summary")) train["summary"] = j;
+    else if (j.contains("epoch")) train["epochs"].push_back(j);
+  }
+  rep["training"] = train;
+  json models_j = json::object();
+  auto add_model = [&](const std::string& key_name, const std::string& eval_step, const fs::path& ck, const char* label) {
+    json e = eval_of(eval_step);
+    models_j[key_name] = {{"label", label},
+                          {"checkpoint", ck.string()},
+                          {"accuracy", e.value("accuracy", -1.0)},
+                          {"test_records", e.value("test_records", 0)},
+                          {"params", e.value("params", 0)},
+                          {"macs", e.value("macs", 0)},
+                          {"name", e.value("name", "")}};
+  };
+  add_model("base", "eval-base", base, "base (sparsity-trained)");
+  add_model("meanshift_pruned", "eval-meanshift-pruned", ms_pruned, "mean shift, pruned, before fine-tuning");
+  add_model("meanshift", "eval-meanshift", ms_final, "mean shift, fine-tuned");
+  add_model("slimming_pruned", "eval-slimming-pruned", sl_pruned, "Network Slimming at the same ratio, before fine-tuning");
+  add_model("slimming", "eval-slimming", sl_final, "Network Slimming at the same ratio, fine-tuned");
+  for (const auto& f : finals) {
+    json ex = last_json(logs / ("export-" + f.tag + ".log")).value_or(json::object());
+    json in = last_json(logs / ("infer-" + f.tag + ".log")).value_or(json::object());
+    json bn = last_json(logs / ("bench-native-" + f.tag + ".log")).value_or(json::object());
+    auto& m = models_j[f.tag];
+    m["msm"] = (out / (f.tag + ".msm")).string();
+    m["sealed"] = (out / (f.tag + ".sealed")).string();
+    m["weights_bytes"] = ex.value("msm", json::object()).value("weights_bytes", 0);
+    m["arena_bytes"] = ex.value("msm", json::object()).value("arena_bytes", 0);
+    m["runtime_accuracy"] = in.value("accuracy", -1.0);
+    m["native"] = {{"runtime_ms", bn.value("latency_ms", json::object()).value("runtime", json::object())},
+                   {"libtorch_ms", bn.value("latency_ms", json::object()).value("torch", json::object())},
+                   {"speedup_p50", bn.value("speedup_p50", 0.0)},
+                   {"blas", bn.value("blas", "")},
+                   {"max_abs_logit_diff", bn.value("parity", json::object()).value("max_abs_diff", -1.0)}};
+  }
+  rep["models"] = models_j;
+  try {
+    json msr = read_json_file(ms_report), slr = read_json_file(sl_report);
+    rep["prune"] = {{"meanshift", {{"rule", msr.value("rule", "")},
+                                   {"totals", msr.value("totals", json::object())},
+                                   {"floor_acted", msr.value("floor_acted", json::array())},
+                                   {"groups", msr.value("groups", json::array())},
+                                   {"layers", msr.value("layers", json::array())}}},
+                    {"slimming", {{"rule", slr.value("rule", "")}, {"totals", slr.value("totals", json::object())}}}};
+  } catch (const Error&) {
+  }
+  rep["enclave"] = last_json(tee_log).value_or(json::object());
+  rep["enclave_accuracy"] = last_json(logs / "infer-enclave-meanshift.log").value_or(json::object());
+  // Plots, relative to OUT.
+  json pics = json::array();
+  if (fs::exists(plots))
+    for (const auto& e : fs::recursive_directory_iterator(plots))
+      if (e.path().extension() == ".png" || e.path().extension() == ".svg")
+        pics.push_back(fs::relative(e.path(), out).string());
+  std::vector<std::string> sorted = pics.get<std::vector<std::string>>();
+  std::sort(sorted.begin(), sorted.end());
+  rep["plots"] = sorted;
+
+  atomic_write_bytes(out / "report.json", rep.dump(2) + "\n");
+  atomic_write_bytes(out / "report.md", render_report_md(rep));
+  return rep;
+}
+
+}  // namespace msprune::pipeline

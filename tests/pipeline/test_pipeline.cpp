@@ -1,0 +1,173 @@
+// `msprune pipeline` end to end on a tiny VGG and a small CIFAR-10 subset:
+// every step's output loads, the report has its fields, a finished run is
+// skipped on --resume, a damaged output is redone, and an existing run is
+// not clobbered without --resume. Also `msprune inspect`.
+#include <gtest/gtest.h>
+
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <memory>
+#include <nlohmann/json.hpp>
+
+#include "runtime/runtime.h"
+#include "train/checkpoint.h"
+#include "util/atomic_file.h"
+
+namespace fs = std::filesystem;
+using nlohmann::json;
+
+namespace {
+
+struct CmdResult {
+  int rc;
+  std::string out, err;
+};
+
+CmdResult run(const std::string& args) {
+  fs::path dir = fs::temp_directory_path() / "msprune_pipeline_test_io";
+  fs::create_directories(dir);
+  std::string cmd = std::string(MSPRUNE_BIN) + " " + args + " >" + (dir / "out").string() + " 2>" + (dir / "err").string();
+  int rc = std::system(cmd.c_str());
+  auto slurp = [](const fs::path& p) {
+    std::ifstream in(p);
+    return std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  };
+  return CmdResult{WIFEXITED(rc) ? WEXITSTATUS(rc) : 255, slurp(dir / "out"), slurp(dir / "err")};
+}
+
+bool msm_loads(const fs::path& p) {
+  auto bytes = msprune::read_file_bytes(p);
+  std::unique_ptr<void, decltype(&std::free)> buf(std::aligned_alloc(64, (bytes.size() + 63) / 64 * 64 + 64), &std::free);
+  std::memcpy(buf.get(), bytes.data(), bytes.size());
+  msprune::rt::Model m;
+  return m.load(buf.get(), bytes.size(), {}, nullptr) == msprune::rt::Status::kOk;
+}
+
+const char* data_dir() { return std::getenv("MSPRUNE_DATA"); }
+
+}  // namespace
+
+TEST(Pipeline, TinyVggEndToEndThenResume) {
+  if (!data_dir()) GTEST_SKIP() << "MSPRUNE_DATA not set";
+  fs::path out = fs::temp_directory_path() / "msprune_pipeline_e2e";
+  fs::remove_all(out);
+  std::string base = std::string("pipeline --arch vgg --depth 11 --width 0.125 --preset quick --epochs 2 ") +
+                     "--finetune-epochs 1 --train-subset 512 --test-subset 256 --threads 1 --data " + data_dir() +
+                     " --out " + out.string();
+  CmdResult r = run(base + " --json");
+  ASSERT_EQ(r.rc, 0) << r.err;
+  json rep = json::parse(r.out);
+
+  // Every step's output exists and loads.
+  for (const char* ck : {"base.ckpt", "meanshift-pruned.ckpt", "meanshift.ckpt", "slimming-pruned.ckpt", "slimming.ckpt"})
+    EXPECT_NO_THROW(msprune::train::load_checkpoint(out / ck)) << ck;
+  EXPECT_EQ(msprune::train::load_checkpoint(out / "base.ckpt").meta["state"]["epoch"], 2);
+  for (const char* m : {"base.msm", "meanshift.msm", "slimming.msm"}) EXPECT_TRUE(msm_loads(out / m)) << m;
+  for (const char* s : {"base.sealed", "meanshift.sealed", "slimming.sealed", "platform.key", "report.md",
+                        "report.json", "prune-meanshift.json", "prune-slimming.json"})
+    EXPECT_TRUE(fs::exists(out / s)) << s;
+
+  // The report's fields.
+  EXPECT_EQ(rep["format"], "msprune-pipeline-report");
+  for (const char* k : {"base", "meanshift_pruned", "meanshift", "slimming_pruned", "slimming"}) {
+    ASSERT_TRUE(rep["models"].contains(k)) << k;
+    double acc = rep["models"][k]["accuracy"].get<double>();
+    EXPECT_GE(acc, 0.0) << k;
+    EXPECT_LE(acc, 1.0) << k;
+    EXPECT_GT(rep["models"][k]["params"].get<int64_t>(), 0) << k;
+  }
+  // Slimming ran at mean shift's channel count.
+  EXPECT_EQ(rep["prune"]["meanshift"]["totals"]["channels"]["pruned"],
+            rep["prune"]["slimming"]["totals"]["channels"]["pruned"]);
+  EXPECT_LE(rep["models"]["meanshift"]["params"].get<int64_t>(), rep["models"]["base"]["params"].get<int64_t>());
+  for (const char* k : {"base", "meanshift", "slimming"}) {
+    // The runtime gives the same test accuracy as LibTorch (same images).
+    EXPECT_NEAR(rep["models"][k]["runtime_accuracy"].get<double>(), rep["models"][k]["accuracy"].get<double>(), 0.01) << k;
+    EXPECT_GT(rep["models"][k]["native"]["runtime_ms"]["p50"].get<double>(), 0.0) << k;
+    EXPECT_GT(rep["models"][k]["native"]["libtorch_ms"]["p50"].get<double>(), 0.0) << k;
+  }
+  ASSERT_TRUE(rep["enclave"].contains("cells"));
+  EXPECT_EQ(rep["enclave"]["cells"].size(), 3u * 2u);  // 3 models x 2 EPC sizes
+  EXPECT_NEAR(rep["enclave_accuracy"]["accuracy"].get<double>(), rep["models"]["meanshift"]["accuracy"].get<double>(),
+              0.01);
+  EXPECT_GE(rep["training"]["epochs"].size(), 2u);
+  std::ifstream md(out / "report.md");
+  std::string text((std::istreambuf_iterator<char>(md)), std::istreambuf_iterator<char>());
+  EXPECT_NE(text.find("## Accuracy and size"), std::string::npos);
+  EXPECT_NE(text.find("EMULATED"), std::string::npos);
+  EXPECT_NE(text.find("plots/enclave-latency.png"), std::string::npos);
+
+  // An existing run is not clobbered.
+  r = run(base);
+  EXPECT_NE(r.rc, 0);
+  EXPECT_NE(r.err.find("add --resume"), std::string::npos) << r.err;
+
+  // Resume: everything is up to date.
+  r = run(base + " --resume --json");
+  ASSERT_EQ(r.rc, 0) << r.err;
+  json again = json::parse(r.out);
+  for (const auto& s : again["steps"]) EXPECT_EQ(s["status"], "skipped") << s["step"];
+
+  // A damaged export is redone, with what depends on it; training is not.
+  {
+    std::ofstream(out / "meanshift.msm", std::ios::trunc) << "damaged";
+  }
+  r = run(base + " --resume --json");
+  ASSERT_EQ(r.rc, 0) << r.err;
+  json third = json::parse(r.out);
+  std::map<std::string, std::string> status;
+  for (const auto& s : third["steps"]) status[s["step"]] = s["status"];
+  EXPECT_EQ(status["train"], "skipped");
+  EXPECT_EQ(status["finetune-meanshift"], "skipped");
+  EXPECT_EQ(status["export-meanshift"], "ran");
+  EXPECT_EQ(status["seal-meanshift"], "ran");
+  EXPECT_EQ(status["bench-enclave"], "ran");
+  EXPECT_EQ(status["export-base"], "skipped");
+  EXPECT_TRUE(msm_loads(out / "meanshift.msm"));
+  fs::remove_all(out);
+}
+
+TEST(Pipeline, BadArgumentsAreRefused) {
+  CmdResult r = run("pipeline --arch vgg --preset fast --out /tmp/msprune_pipeline_bad --data /nonexistent");
+  EXPECT_NE(r.rc, 0);
+  EXPECT_NE(r.err.find("unknown preset 'fast'"), std::string::npos) << r.err;
+  r = run("pipeline --arch vgg --depth 17 --preset quick --out /tmp/msprune_pipeline_bad --data /nonexistent");
+  EXPECT_NE(r.rc, 0);
+  EXPECT_NE(r.err.find("depth 17 is not supported"), std::string::npos) << r.err;
+}
+
+TEST(Inspect, VerifiesGoodFilesAndNamesTheProblemInBadOnes) {
+  fs::path dir = fs::temp_directory_path() / "msprune_inspect_test";
+  fs::remove_all(dir);
+  fs::create_directories(dir);
+  CmdResult r = run("train --arch vgg --depth 11 --width 0.125 --epochs 1 --max-steps 1 --train-subset 16 --test-subset 16 "
+              "--threads 1 --quiet --data " + std::string(data_dir() ? data_dir() : "/nonexistent") + " --out " +
+              (dir / "m.ckpt").string());
+  if (!data_dir()) GTEST_SKIP() << "MSPRUNE_DATA not set";
+  ASSERT_EQ(r.rc, 0) << r.err;
+  r = run("export --model " + (dir / "m.ckpt").string() + " --out " + (dir / "m.msm").string());
+  ASSERT_EQ(r.rc, 0) << r.err;
+  r = run("inspect " + (dir / "m.msm").string() + " --json");
+  ASSERT_EQ(r.rc, 0) << r.err;
+  json j = json::parse(r.out);
+  EXPECT_TRUE(j["valid"].get<bool>());
+  EXPECT_EQ(j["layers"].size(), j["ops"].get<size_t>());
+  EXPECT_GT(j["arena_bytes"].get<int64_t>(), 0);
+  EXPECT_EQ(j["layers"][0]["type"], "conv2d");
+  // Truncated: refused, naming the field and the offset.
+  auto bytes = msprune::read_file_bytes(dir / "m.msm");
+  msprune::atomic_write_bytes(dir / "t.msm", std::string_view(reinterpret_cast<const char*>(bytes.data()), bytes.size() / 2));
+  r = run("inspect " + (dir / "t.msm").string());
+  EXPECT_EQ(r.rc, 1);
+  EXPECT_NE(r.err.find("invalid model: truncated (byte offset 16)"), std::string::npos) << r.err;
+  // A flipped byte in the weights: the content hash catches it.
+  bytes[bytes.size() - 100] ^= 0x40;
+  msprune::atomic_write_bytes(dir / "f.msm", std::string_view(reinterpret_cast<const char*>(bytes.data()), bytes.size()));
+  r = run("inspect " + (dir / "f.msm").string());
+  EXPECT_EQ(r.rc, 1);
+  EXPECT_NE(r.err.find("invalid model"), std::string::npos) << r.err;
+  fs::remove_all(dir);
+}
