@@ -90,7 +90,9 @@ TEST(Pipeline, TinyVggEndToEndThenResume) {
     EXPECT_GT(rep["models"][k]["native"]["libtorch_ms"]["p50"].get<double>(), 0.0) << k;
   }
   ASSERT_TRUE(rep["enclave"].contains("cells"));
-  EXPECT_EQ(rep["enclave"]["cells"].size(), 3u * 2u);  // 3 models x 2 EPC sizes
+  // 3 models x (93.5 MiB, half the smallest, and between pruned and base if they differ by 10%).
+  EXPECT_GE(rep["enclave"]["cells"].size(), 3u * 2u);
+  EXPECT_LE(rep["enclave"]["cells"].size(), 3u * 3u);
   EXPECT_NEAR(rep["enclave_accuracy"]["accuracy"].get<double>(), rep["models"]["meanshift"]["accuracy"].get<double>(),
               0.01);
   EXPECT_GE(rep["training"]["epochs"].size(), 2u);
