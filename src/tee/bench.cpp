@@ -354,6 +354,7 @@ bool plot_bench(const BenchResult& r, const fs::path& out, std::string* why) {
   spec.xlabel = "EPC size (MiB)";
   spec.ylabel = "latency per image, p50 (ms)";
   spec.logy = true;
+  spec.logx = true;  // EPC sizes span 1 to ~100 MiB
   spec.width = 1100;
   spec.height = 600;
   std::vector<double> xs;
