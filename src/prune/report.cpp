@@ -146,7 +146,9 @@ std::string report_text(const json& r) {
         row.insert(row.end(), {"-", "-"});
       }
     }
-    row.push_back(l["prunable"].get<bool>() ? strf("%.4g", l["threshold"].get<double>()) : "not pruned");
+    // At an exact count a layer that lost nothing has no threshold of its own.
+    bool no_cut = r["options"].contains("target_pruned") && kept == total;
+    row.push_back(!l["prunable"].get<bool>() ? "not pruned" : no_cut ? "-" : strf("%.4g", l["threshold"].get<double>()));
     row.insert(row.end(), {std::to_string(kept), std::to_string(total), pct(double(kept) / double(total)),
                            l["floor_acted"].get<bool>() ? "acted (" + std::to_string(l["floor"].get<int64_t>()) + ")" : ""});
     t.add(row);
