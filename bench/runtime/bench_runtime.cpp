@@ -9,7 +9,7 @@
 //    product; oneDNN picks its own blocked layouts, weights reordered once
 //    before timing), also timed primitive by primitive inside full runs.
 // 2. Whole networks: VGG-16 both ways; PreResNet-164 and DenseNet-40 ours
-//    (DenseNet-40 also with every conv in CONV_PACKED, the layout before v2).
+//    (also with every conv in CONV_PACKED, the only layout before v2).
 // 3. Single layers typical of PreResNet (1x1, thin 3x3), DenseNet (12
 //    outputs) and pruned networks, ours inside a small model in both conv
 //    weight layouts (CONV_PACKED, CONV_QUAD; the writer's automatic choice
@@ -423,8 +423,9 @@ int main(int argc, char** argv) {
   row("preresnet164", run_ours(pre164, warmup, runs));
   row("densenet40", run_ours(dense40, warmup, runs));
   {
-    msm::FinishOptions packed;  // the growth convs in CONV_PACKED too (format v1's only layout)
+    msm::FinishOptions packed;  // every conv CONV_PACKED (format v1's only layout)
     packed.conv_layout = msm::ConvLayout::kPacked;
+    row("preresnet164 (all packed)", run_ours(bench::preresnet(164, 1, packed), warmup, runs));
     row("densenet40 (all packed)", run_ours(bench::densenet(40, 12, 1, packed), warmup, runs));
   }
   if (rt::best_kernel_level() > rt::KernelLevel::kAvx2) {
@@ -439,6 +440,7 @@ int main(int argc, char** argv) {
   const LayerShape layers[] = {
       {"preresnet s1 conv1", 64, 16, 32, 1, 1},   {"preresnet s1 conv2", 16, 16, 32, 3, 1},
       {"preresnet s1 conv3", 16, 64, 32, 1, 1},   {"preresnet s2 down", 64, 128, 32, 1, 2},
+      {"preresnet s2 conv1", 128, 32, 16, 1, 1},  {"preresnet s2 conv2", 32, 32, 16, 3, 1},
       {"preresnet s3 conv1", 256, 64, 8, 1, 1},   {"preresnet s3 conv2", 64, 64, 8, 3, 1},
       {"preresnet s3 conv3", 64, 256, 8, 1, 1},   {"densenet s1 first", 24, 12, 32, 3, 1},
       {"densenet s1 layer", 96, 12, 32, 3, 1},    {"densenet s1 last", 156, 12, 32, 3, 1},
@@ -447,6 +449,8 @@ int main(int argc, char** argv) {
       {"pruned-like", 37, 21, 16, 3, 1},          {"pruned-like", 150, 44, 8, 3, 1},
       {"pruned-like", 64, 12, 32, 1, 1},          {"pruned-like", 12, 12, 32, 1, 1},
       {"pruned-like", 100, 100, 16, 3, 1},        {"pruned-like", 200, 40, 8, 1, 1},
+      {"pruned-like", 60, 48, 16, 3, 1},          {"pruned-like", 24, 24, 32, 1, 1},
+      {"pruned-like", 90, 57, 8, 3, 1},           {"pruned-like", 128, 80, 8, 3, 1},
   };
   Table lt({"layer", "shape", "MMAC", "packed p50", "GFLOP/s", "quad p50", "GFLOP/s", "quad gain",
             "auto", "oneDNN p50", "GFLOP/s", "auto vs oneDNN"});

@@ -60,7 +60,7 @@ inline std::vector<uint8_t> vgg(int depth, float width = 1.0f, uint32_t seed = 1
   return z.b.finish(z.classifier(x));
 }
 
-inline std::vector<uint8_t> preresnet(int depth, uint32_t seed = 1) {
+inline std::vector<uint8_t> preresnet(int depth, uint32_t seed = 1, const msm::FinishOptions& fo = {}) {
   ZooBuilder z(seed);
   const int n = (depth - 2) / 9;
   msm::Tensor x = z.conv(z.b.input(), 16, 3, 1, 1, false, false);
@@ -79,7 +79,7 @@ inline std::vector<uint8_t> preresnet(int depth, uint32_t seed = 1) {
     }
   }
   x = z.b.global_avg_pool(z.bn_relu(x));
-  return z.b.finish(z.classifier(x));
+  return z.b.finish(z.classifier(x), fo);
 }
 
 inline std::vector<uint8_t> densenet(int depth, int growth = 12, uint32_t seed = 1,

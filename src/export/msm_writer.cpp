@@ -521,12 +521,18 @@ void bn_to_affine(const BatchNorm& bn, std::span<const uint32_t> gather, std::ve
 }
 
 bool prefer_quad_layout(int out_channels, int in_channels, int kernel) {
-  // Measured (bench_runtime, docs/runtime.md): CONV_QUAD runs about as fast
-  // per useful lane as CONV_PACKED, slightly slower, so it wins only where
-  // packing to 16 wastes a quarter or more of every FMA (O <= 12), and only
-  // when each output has enough terms (K²·I) to pay for adding its 4 partial
-  // sums at the end.
-  return out_channels <= 12 && in_channels * kernel * kernel >= 32;
+  // Measured (bench_runtime's single-layer table, docs/runtime.md). CONV_QUAD
+  // adds each output's 4 partial sums at the end, so it needs enough terms
+  // per output (K²·I). Given those, it wins where CONV_PACKED is held back:
+  // with at most 16 outputs (one vector: a broadcast per FMA), or where
+  // padding to 16 wastes clearly more lanes than padding to 4 (by 10%; at
+  // equal lane use CONV_PACKED is a few percent faster).
+  if (out_channels < 1 || in_channels < 1 || in_channels * kernel * kernel < 32) return false;
+  if (out_channels <= 16) return true;
+  const double o = out_channels, i = in_channels;
+  const double packed_use = o / ((out_channels + 15) / 16 * 16);
+  const double quad_use = o * i / (double((out_channels + 3) / 4 * 4) * double((in_channels + 3) / 4 * 4));
+  return packed_use < 0.9 * quad_use;
 }
 
 std::vector<uint32_t> mask_to_indices(std::span<const float> mask) {

@@ -182,13 +182,17 @@ TEST(RuntimeModels, DenseNetConcatsArePlannedInPlace) {
   }
 }
 
-TEST(RuntimeModels, AutoLayoutIsQuadForThinConvsOnly) {
+TEST(RuntimeModels, AutoLayoutFollowsTheMeasuredRule) {
   EXPECT_TRUE(msm::prefer_quad_layout(12, 24, 3));    // DenseNet growth layers
   EXPECT_TRUE(msm::prefer_quad_layout(12, 456, 3));
+  EXPECT_TRUE(msm::prefer_quad_layout(16, 64, 1));    // one vector of outputs
+  EXPECT_TRUE(msm::prefer_quad_layout(21, 37, 3));    // 21 of 32 packed lanes used
   EXPECT_FALSE(msm::prefer_quad_layout(12, 3, 3));    // too few terms per output
-  EXPECT_FALSE(msm::prefer_quad_layout(12, 12, 1));
-  EXPECT_FALSE(msm::prefer_quad_layout(16, 64, 1));   // no padding to save
-  EXPECT_FALSE(msm::prefer_quad_layout(168, 168, 1));
+  EXPECT_FALSE(msm::prefer_quad_layout(24, 24, 1));
+  EXPECT_FALSE(msm::prefer_quad_layout(32, 128, 1));  // no padding to save
+  EXPECT_FALSE(msm::prefer_quad_layout(64, 64, 3));
+  EXPECT_FALSE(msm::prefer_quad_layout(168, 168, 1)); // 168 of 176: little to save
+  EXPECT_FALSE(msm::prefer_quad_layout(0, 64, 3));
   Twin t(3, 32, 32, 5);
   msm::Tensor out = build_densenet(t);  // growth 5
   Loaded l;
@@ -199,10 +203,15 @@ TEST(RuntimeModels, AutoLayoutIsQuadForThinConvsOnly) {
     ASSERT_EQ(l.model.op_info(i, &info), rt::Status::kOk);
     if (info.type != rt::OpType::kConv2d) continue;
     EXPECT_EQ(info.quad, msm::prefer_quad_layout(info.out_c, info.in_c, info.kernel)) << "op " << i;
+    if (info.kernel == 3 && info.out_c == 5) {
+      EXPECT_TRUE(info.quad) << "growth conv, op " << i;
+    }
     (info.quad ? quad : packed)++;
   }
-  EXPECT_EQ(quad, 9);    // the growth convs
-  EXPECT_EQ(packed, 3);  // the stem and the two transitions
+  // 9 growth convs and the 35 -> 37 transition; the 3 -> 7 stem (27 terms)
+  // and the 20 -> 22 transition (20 terms) stay packed.
+  EXPECT_EQ(quad, 10);
+  EXPECT_EQ(packed, 2);
 }
 
 TEST(RuntimeModels, ConcatCornerCasesStillPlanCorrectly) {
