@@ -65,18 +65,23 @@ Preset make_preset(const std::string& name, models::Arch arch, std::optional<int
     p.description = "smoke run: a narrow network, 8,000 training images, 6 + 2 epochs, 10x the paper's sparsity; "
                     "accuracy is low by design";
   } else if (name == "cpu") {
-    // About an hour per network on this 2-core machine, the full data set:
-    // networks of 20-25M MACs per image (VGG-16 x0.25, PreResNet-56 x0.5,
-    // DenseNet-22 x0.5), 30 + 10 + 10 epochs with a cosine schedule.
-    p.depth = arch == Arch::kVgg ? 16 : arch == Arch::kPreResNet ? 56 : 22;
+    // About an hour per network at one thread on this 2-core machine (so two
+    // networks can train side by side), the full data set, a cosine schedule.
+    // Measured at --threads 1 on the idle machine: VGG-16 x0.25 about 980
+    // img/s, PreResNet-20 x0.5 about 790, DenseNet-16 x0.5 about 460 (its
+    // many small concats and BNs are slow in LibTorch on a CPU), hence fewer
+    // epochs for DenseNet. PreResNet-56 x0.5 and DenseNet-40 run 3-7x slower.
+    p.depth = arch == Arch::kVgg ? 16 : arch == Arch::kPreResNet ? 20 : 16;
     p.width = arch == Arch::kVgg ? 0.25 : 0.5;
-    p.epochs = 30;
-    p.finetune_epochs = 10;
+    p.epochs = arch == Arch::kDenseNet ? 20 : 30;
+    p.finetune_epochs = arch == Arch::kDenseNet ? 6 : 10;
     p.finetune_lr = 0.01;
     p.schedule = "cosine";
     p.bench_runs = 100;
     p.tee_runs = 30;
-    p.description = "full CIFAR-10, shortened schedule (30 + 10 + 10 epochs, cosine), narrow networks";
+    p.description = arch == Arch::kDenseNet
+                        ? "full CIFAR-10, shortened schedule (20 + 6 + 6 epochs, cosine), a narrow network"
+                        : "full CIFAR-10, shortened schedule (30 + 10 + 10 epochs, cosine), a narrow network";
   } else if (name == "paper") {
     // The paper's recipe (Network Slimming's): 160 epochs of sparsity training,
     // 160 of fine-tuning, lr 0.1 divided by 10 at 50% and 75%. Meant for a GPU.
@@ -282,7 +287,7 @@ class Runner {
   std::vector<Step> steps_;
 };
 
-std::string num(double v) { return strf("%.17g", v); }
+std::string num(double v) { return strf("%.12g", v); }
 
 // EPC sizes for the sweep, in MiB: SGX1's usable 93.5; one between the
 // pruned (mean-shift) model and the base, so that only the pruned one fits;
