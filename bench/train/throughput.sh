@@ -23,6 +23,7 @@ trap 'rm -rf "$TMP"' EXIT
 printf "%-18s %8s %10s %12s %10s\n" model threads "img/s" "s/epoch(50k)" "in model"
 for m in "vgg 16 1" "vgg 16 0.25" "preresnet 56 1" "densenet 40 1"; do
   set -- $m
+  rm -f "$TMP/ck"
   # Warm-up epoch + measured epoch: two epochs, report the second.
   "$BIN" train --arch "$1" --depth "$2" --width "$3" --epochs 2 --batch-size 64 --sparsity 1e-4 \
     --data "$DATA" --train-subset "$RECORDS" --test-subset 64 --threads "$THREADS" --json --quiet \
