@@ -4,6 +4,7 @@
 // not clobbered without --resume. Also `msprune inspect`.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -101,6 +102,21 @@ TEST(Pipeline, TinyVggEndToEndThenResume) {
   EXPECT_NE(text.find("## Accuracy and size"), std::string::npos);
   EXPECT_NE(text.find("EMULATED"), std::string::npos);
   EXPECT_NE(text.find("plots/enclave-latency.png"), std::string::npos);
+
+  // docs/results.md's table is made from such reports by tools/results_table.py.
+  if (fs::exists("/usr/bin/python3")) {
+    fs::path table = out / "table.md";
+    std::string cmd = std::string("/usr/bin/python3 ") + MSPRUNE_SOURCE_DIR + "/tools/results_table.py " +
+                      (out / "report.json").string() + " > " + table.string();
+    ASSERT_EQ(std::system(cmd.c_str()), 0) << cmd;
+    std::ifstream tin(table);
+    std::string t((std::istreambuf_iterator<char>(tin)), std::istreambuf_iterator<char>());
+    EXPECT_NE(t.find("| base |"), std::string::npos) << t;
+    EXPECT_NE(t.find("| mean shift + FT |"), std::string::npos) << t;
+    EXPECT_NE(t.find("| Network Slimming, same ratio, + FT |"), std::string::npos) << t;
+    EXPECT_EQ(std::count(t.begin(), t.end(), '\n'), 5) << t;  // header, rule, three rows
+    fs::remove(table);
+  }
 
   // An existing run is not clobbered.
   r = run(base);
