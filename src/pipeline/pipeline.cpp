@@ -16,6 +16,7 @@
 #include <memory>
 #include <sstream>
 
+#include "data/cifar.h"
 #include "runtime/runtime.h"
 #include "train/checkpoint.h"
 #include "util/atomic_file.h"
@@ -324,6 +325,8 @@ json run_pipeline(const Options& opt) {
   if (opt.test_subset) p.test_subset = *opt.test_subset;
   if (p.epochs < 1 || p.finetune_epochs < 1) throw Error("epochs must be at least 1");
   if (opt.out.empty()) throw Error("--out is required");
+  // A wrong data folder is reported before anything is created or trained.
+  data::detect_layout(opt.data);
   const fs::path out = opt.out;
   std::error_code ec;
   if (fs::exists(out, ec) && !fs::is_directory(out, ec)) throw Error(out.string() + " exists and is not a folder");

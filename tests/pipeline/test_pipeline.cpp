@@ -155,6 +155,12 @@ TEST(Pipeline, BadArgumentsAreRefused) {
   r = run("pipeline --arch vgg --depth 17 --preset quick --out /tmp/msprune_pipeline_bad --data /nonexistent");
   EXPECT_NE(r.rc, 0);
   EXPECT_NE(r.err.find("depth 17 is not supported"), std::string::npos) << r.err;
+  // A missing data folder is named before the run folder is created.
+  fs::remove_all("/tmp/msprune_pipeline_bad");
+  r = run("pipeline --arch vgg --preset quick --out /tmp/msprune_pipeline_bad --data /nonexistent");
+  EXPECT_NE(r.rc, 0);
+  EXPECT_NE(r.err.find("/nonexistent"), std::string::npos) << r.err;
+  EXPECT_FALSE(fs::exists("/tmp/msprune_pipeline_bad"));
 }
 
 TEST(Inspect, VerifiesGoodFilesAndNamesTheProblemInBadOnes) {
