@@ -8,6 +8,7 @@
 //   max/avg pool, add: bit-identical (same operations in the same order)
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <random>
 #include <vector>
@@ -148,11 +149,15 @@ TEST(RuntimeKernels, Conv2dMatchesReference) {
 TEST(RuntimeKernels, AffineMatchesReference) {
   const auto tables = optimized();
   if (tables.empty()) GTEST_SKIP();
+  // Gathers: random indices (any order, repeats: the hardware-gather
+  // fallback where a chunk spans more than 2 vectors of input channels) and
+  // sorted selections, as pruning writes them (the permute path).
   for (int cin : {1, 5, 16, 33, 100})
     for (int cout : {1, 3, 16, 17, 40})
-      for (bool gather : {false, true})
+      for (int gather : {0, 1, 2})
         for (bool relu : {false, true}) {
           if (!gather && cout != cin) continue;
+          if (gather == 2 && cout > cin) continue;
           Buf in(cin + 3, 3, 5, 1), ref(cout, 3, 5, 1);
           rt::Act x = in.view(1, cin);
           fill_act(in, x);
@@ -160,6 +165,13 @@ TEST(RuntimeKernels, AffineMatchesReference) {
           fill(sc), fill(sh);
           std::vector<uint32_t> idx(cout);
           for (auto& v : idx) v = uint32_t(rng() % cin);
+          if (gather == 2) {  // a sorted selection of cout of the cin channels
+            std::vector<uint32_t> all(cin);
+            for (int i = 0; i < cin; ++i) all[i] = uint32_t(i);
+            for (int i = cin - 1; i > 0; --i) std::swap(all[i], all[rng() % (i + 1)]);
+            idx.assign(all.begin(), all.begin() + cout);
+            std::sort(idx.begin(), idx.end());
+          }
           rt::AffineArgs a;
           a.x = x, a.y = ref.view(0, cout), a.scale = sc.data(), a.shift = sh.data();
           a.index = gather ? idx.data() : nullptr, a.relu = relu;

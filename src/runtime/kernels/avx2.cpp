@@ -54,6 +54,18 @@ struct V {
     s = _mm_add_ss(s, _mm_movehdup_ps(s));
     return _mm_cvtss_f32(s);
   }
+  using I = __m256i;
+  static I window_index(const uint32_t* idx, int n, uint32_t lo) {
+    const __m256i m = mask(n);
+    const __m256i i = _mm256_maskload_epi32(reinterpret_cast<const int*>(idx), m);
+    return _mm256_and_si256(_mm256_sub_epi32(i, _mm256_set1_epi32(int(lo))), m);
+  }
+  // Lanes 0-7 of a|b from a, 8-15 from b: both permuted by the low 3 bits,
+  // then blended on bit 3.
+  static T permute2(T a, T b, I i) {
+    const __m256 from_b = _mm256_castsi256_ps(_mm256_slli_epi32(i, 28));  // bit 3 -> sign bit
+    return _mm256_blendv_ps(_mm256_permutevar8x32_ps(a, i), _mm256_permutevar8x32_ps(b, i), from_b);
+  }
   static T gather(const float* base, const uint32_t* idx) {
     return _mm256_i32gather_ps(base, _mm256_loadu_si256(reinterpret_cast<const __m256i*>(idx)), 4);
   }

@@ -43,6 +43,11 @@ struct V {
   static T max(T a, T b) { return _mm512_max_ps(a, b); }
   static T div(T a, T b) { return _mm512_div_ps(a, b); }
   static float hsum(T v) { return _mm512_reduce_add_ps(v); }
+  using I = __m512i;
+  static I window_index(const uint32_t* idx, int n, uint32_t lo) {
+    return _mm512_maskz_sub_epi32(mask(n), _mm512_maskz_loadu_epi32(mask(n), idx), _mm512_set1_epi32(int(lo)));
+  }
+  static T permute2(T a, T b, I i) { return _mm512_permutex2var_ps(a, i, b); }
   static T gather(const float* base, const uint32_t* idx) {
     return _mm512_i32gather_ps(_mm512_loadu_si512(idx), base, 4);
   }
