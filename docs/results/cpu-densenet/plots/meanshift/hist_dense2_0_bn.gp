@@ -1,0 +1,67 @@
+set terminal pngcairo size 900,500 font 'Sans,10'
+set output "hist_dense2_0_bn.png"
+set title "densenet16-w0.5: dense2_0.bn (bandwidth 0.1424, 2 centres)" enhanced
+set xlabel "|gamma|"
+set ylabel "channels"
+set grid
+set key outside right top
+set style fill solid 0.5 border -1
+set arrow 1 from 0.0834466517, graph 0 to 0.0834466517, graph 1 nohead front lw 2 lc rgb "red"
+set label 1 "threshold 0.08345" at 0.0834466517, graph 0.97 left offset 0.5,0 textcolor rgb "red" font ',9'
+set arrow 2 from 0.0834466517, graph 0 to 0.0834466517, graph 1 nohead front lw 2 lc rgb "blue" dt 2
+set label 2 "centre 0.0834 (12)" at 0.0834466517, graph 0.92 left offset 0.5,0 textcolor rgb "blue" font ',9'
+set arrow 3 from 0.6615735292, graph 0 to 0.6615735292, graph 1 nohead front lw 2 lc rgb "blue" dt 2
+set label 3 "centre 0.662 (48)" at 0.6615735292, graph 0.87 left offset 0.5,0 textcolor rgb "blue" font ',9'
+$d0 << EOD
+0.009673678875 4
+0.02902103662 0
+0.04836839437 0
+0.06771575212 1
+0.08706310987 0
+0.1064104676 0
+0.1257578254 1
+0.1451051831 1
+0.1644525409 0
+0.1837998986 1
+0.2031472564 1
+0.2224946141 0
+0.2418419719 0
+0.2611893296 1
+0.2805366874 0
+0.2998840451 0
+0.3192314029 0
+0.3385787606 0
+0.3579261184 2
+0.3772734761 1
+0.3966208339 1
+0.4159681916 3
+0.4353155494 0
+0.4546629071 2
+0.4740102649 4
+0.4933576226 2
+0.5127049804 1
+0.5320523381 2
+0.5513996959 4
+0.5707470536 2
+0.5900944114 3
+0.6094417691 1
+0.6287891269 2
+0.6481364846 2
+0.6674838424 1
+0.6868312001 2
+0.7061785579 3
+0.7255259156 0
+0.7448732734 2
+0.7642206311 4
+0.7835679889 4
+0.8029153466 0
+0.8222627044 0
+0.8416100621 0
+0.8609574199 1
+0.8803047776 0
+0.8996521354 0
+0.9189994931 0
+0.9383468509 0
+0.9576942086 1
+EOD
+plot $d0 using 1:2 with boxes lw 2 title "|gamma| (60 channels)"
