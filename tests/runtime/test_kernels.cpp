@@ -10,6 +10,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <numeric>
 #include <random>
 #include <vector>
 
@@ -167,8 +168,8 @@ TEST(RuntimeKernels, AffineMatchesReference) {
           for (auto& v : idx) v = uint32_t(rng() % cin);
           if (gather == 2) {  // a sorted selection of cout of the cin channels
             std::vector<uint32_t> all(cin);
-            for (int i = 0; i < cin; ++i) all[i] = uint32_t(i);
-            for (int i = cin - 1; i > 0; --i) std::swap(all[i], all[rng() % (i + 1)]);
+            std::iota(all.begin(), all.end(), 0u);
+            std::shuffle(all.begin(), all.end(), rng);
             idx.assign(all.begin(), all.begin() + cout);
             std::sort(idx.begin(), idx.end());
           }

@@ -66,9 +66,6 @@ struct V {
     const __m256 from_b = _mm256_castsi256_ps(_mm256_slli_epi32(i, 28));  // bit 3 -> sign bit
     return _mm256_blendv_ps(_mm256_permutevar8x32_ps(a, i), _mm256_permutevar8x32_ps(b, i), from_b);
   }
-  static T gather(const float* base, const uint32_t* idx) {
-    return _mm256_i32gather_ps(base, _mm256_loadu_si256(reinterpret_cast<const __m256i*>(idx)), 4);
-  }
   static T gathern(const float* base, const uint32_t* idx, int n) {
     const __m256i m = mask(n);
     const __m256i i = _mm256_maskload_epi32(reinterpret_cast<const int*>(idx), m);

@@ -48,9 +48,6 @@ struct V {
     return _mm512_maskz_sub_epi32(mask(n), _mm512_maskz_loadu_epi32(mask(n), idx), _mm512_set1_epi32(int(lo)));
   }
   static T permute2(T a, T b, I i) { return _mm512_permutex2var_ps(a, i, b); }
-  static T gather(const float* base, const uint32_t* idx) {
-    return _mm512_i32gather_ps(_mm512_loadu_si512(idx), base, 4);
-  }
   static T gathern(const float* base, const uint32_t* idx, int n) {
     const __mmask16 m = mask(n);
     return _mm512_mask_i32gather_ps(_mm512_setzero_ps(), m, _mm512_maskz_loadu_epi32(m, idx), base,

@@ -13,11 +13,12 @@
 // 128-bit block), bcast4n (the first n of them, the rest 0), reduce4(a, b, c, d)
 // (vector v holds L/4 output channels, channel j's four partial sums in lanes
 // 4j..4j+3; lane v·L/4 + j of the result is their sum), fma, add, div, hsum,
-// gather, gathern, window_index(idx, n, lo) (an index vector of idx[j] - lo
-// in the first n lanes, 0 elsewhere) and permute2(a, b, i) (lane j = lane
-// i[j] of the 2L-lane concatenation a|b), and max(a, b) with x86 semantics (b if either is NaN), which
-// the kernels call as max(0, x) / max(new, old) to match the reference's NaN
-// behaviour.
+// gathern (the first n lanes from base[idx[j]], rest 0), the index vector
+// type I with window_index(idx, n, lo) (idx[j] - lo in the first n lanes, 0
+// elsewhere) and permute2(a, b, i) (lane j = lane i[j] of the 2L-lane
+// concatenation a|b), and max(a, b) with x86 semantics (b if either is NaN),
+// which the kernels call as max(0, x) / max(new, old) to match the
+// reference's NaN behaviour.
 
 // conv2d ---------------------------------------------------------------------
 //
