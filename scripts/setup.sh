@@ -10,14 +10,15 @@ cd "$(dirname "$0")/.."
 PACKAGES=(
   build-essential cmake ninja-build pkg-config git
   libtorch-dev libopenblas0-pthread      # LibTorch 1.13 + a fast BLAS
-  libdnnl-dev                            # oneDNN: benchmark peer
+  libdnnl-dev ocl-icd-opencl-dev         # oneDNN: benchmark peer (optional in CMake; its
+                                         # CMake config needs OpenCL, only "recommended")
   libssl-dev libseccomp-dev              # sealing/attestation, enclave sandbox
   libcurl4-openssl-dev zlib1g-dev        # `msprune data fetch`
   libgtest-dev libgmock-dev libbenchmark-dev
   libcli11-dev nlohmann-json3-dev libfmt-dev libhwy-dev
   gnuplot-nox                            # plots
   clang libfuzzer-14-dev libclang-rt-14-dev  # fuzzing, sanitizers
-  python3-sklearn python3-numpy          # mean-shift reference (golden files)
+  python3 python3-sklearn python3-numpy  # mean-shift reference (golden files), results table
 )
 
 if [[ "${MSPRUNE_SKIP_APT:-0}" != 1 ]]; then
