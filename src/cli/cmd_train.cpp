@@ -132,6 +132,9 @@ void add_train_command(CLI::App& app) {
   sub->add_option("--width", c->width, "Width multiplier")->capture_default_str();
   sub->add_option("--sparsity", c->opt.sparsity, "s: adds s*sign(gamma) to BN scale gradients (paper: 1e-4 vgg, 1e-5 others)")
       ->capture_default_str();
+  sub->add_option("--sparsity-warmup", c->opt.sparsity_warmup,
+                  "Ramp s linearly over the first W epochs: epoch e uses s*(e+1)/(W+1) (0: constant s)")
+      ->capture_default_str();
   sub->add_option("--gamma-init", c->gamma_init, "Initial BN scale (Network Slimming: 0.5)")->capture_default_str();
   sub->add_option("--init", c->init, "Start from this checkpoint's weights (fresh optimizer)");
   add_common(sub, *c);

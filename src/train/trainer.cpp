@@ -16,7 +16,7 @@ json TrainOptions::to_json() const {
   return {{"epochs", epochs},     {"batch_size", batch_size},   {"lr", lr},
           {"momentum", momentum}, {"nesterov", nesterov},       {"weight_decay", weight_decay},
           {"sparsity", sparsity}, {"schedule", schedule},       {"seed", seed},
-          {"max_steps", max_steps}, {"eval_batch", eval_batch}};
+          {"max_steps", max_steps}, {"eval_batch", eval_batch}, {"sparsity_warmup", sparsity_warmup}};
 }
 
 TrainOptions TrainOptions::from_json(const json& j) {
@@ -33,6 +33,7 @@ TrainOptions TrainOptions::from_json(const json& j) {
     o.seed = j.at("seed");
     o.max_steps = j.value("max_steps", int64_t(-1));
     o.eval_batch = j.value("eval_batch", int64_t(256));
+    o.sparsity_warmup = j.value("sparsity_warmup", 0);  // absent in checkpoints before the option
   } catch (const json::exception& e) {
     throw Error(std::string("malformed training options: ") + e.what());
   }
@@ -48,6 +49,8 @@ void TrainOptions::validate() const {
   if (nesterov && momentum == 0) throw Error("--nesterov needs a momentum > 0");
   if (!(weight_decay >= 0 && weight_decay < 1)) throw Error("--weight-decay must be in [0, 1)");
   if (!(sparsity >= 0 && sparsity < 1)) throw Error("--sparsity must be in [0, 1)");
+  if (sparsity_warmup < 0 || sparsity_warmup > 100000)
+    throw Error("--sparsity-warmup must be in 0..100000 epochs, got " + std::to_string(sparsity_warmup));
   if (schedule != "step" && schedule != "cosine") throw Error("--schedule must be step or cosine");
   if (eval_batch < 1) throw Error("eval batch must be positive");
 }
@@ -104,6 +107,11 @@ double lr_at(const TrainOptions& o, int64_t epoch) {
   return lr;
 }
 
+double sparsity_at(const TrainOptions& o, int64_t epoch) {
+  if (o.sparsity_warmup <= 0 || epoch >= o.sparsity_warmup) return o.sparsity;
+  return o.sparsity * double(epoch + 1) / double(o.sparsity_warmup + 1);
+}
+
 void add_sparsity_gradient(const models::Net& model, double s) {
   if (s == 0) return;
   torch::NoGradGuard ng;
@@ -132,7 +140,8 @@ void Trainer::resume(const std::filesystem::path& ckpt) {
   if (!c.meta.contains("state") || !c.meta.contains("train"))
     throw Error(ckpt.string() + ": checkpoint has no training state to resume from");
   TrainOptions saved = TrainOptions::from_json(c.meta["train"]);
-  for (const char* k : {"batch_size", "lr", "momentum", "nesterov", "weight_decay", "sparsity", "schedule", "seed"}) {
+  for (const char* k : {"batch_size", "lr", "momentum", "nesterov", "weight_decay", "sparsity", "sparsity_warmup", "schedule",
+                        "seed"}) {
     if (saved.to_json()[k] != opt_.to_json()[k])
       throw Error(ckpt.string() + ": cannot resume: --" + std::string(k) + " was " + saved.to_json()[k].dump() +
                   ", now " + opt_.to_json()[k].dump() + " (use the original options)");
@@ -153,7 +162,7 @@ double Trainer::step(const torch::Tensor& x, const torch::Tensor& y) {
   opt_sgd_->zero_grad();
   auto loss = torch::nn::functional::cross_entropy(model_->forward(x), y);
   loss.backward();
-  add_sparsity_gradient(model_, opt_.sparsity);
+  add_sparsity_gradient(model_, sparsity_at(opt_, state_.epoch));
   opt_sgd_->step();
   return loss.item<double>();
 }
@@ -179,6 +188,7 @@ json Trainer::run(const std::filesystem::path& out, const std::function<void(con
   while (state_.epoch < opt_.epochs && !stopped) {
     const int64_t e = state_.epoch;
     const double lr = lr_at(opt_, e);
+    const double s = sparsity_at(opt_, e);
     for (auto& g : opt_sgd_->param_groups()) static_cast<torch::optim::SGDOptions&>(g.options()).lr(lr);
     Progress bar(strf("epoch %lld/%d", (long long)e + 1, opt_.epochs), uint64_t(nb - state_.batch), "batch",
                  opt_.progress);
@@ -197,7 +207,7 @@ json Trainer::run(const std::filesystem::path& out, const std::function<void(con
       auto logits = model_->forward(x);
       auto loss = torch::nn::functional::cross_entropy(logits, y);
       loss.backward();
-      add_sparsity_gradient(model_, opt_.sparsity);
+      add_sparsity_gradient(model_, s);
       opt_sgd_->step();
       double l = loss.item<double>();
       auto t2 = Clock::now();
@@ -228,6 +238,7 @@ json Trainer::run(const std::filesystem::path& out, const std::function<void(con
                 {"train_acc", seen ? double(correct) / double(seen) : 0.0},
                 {"test_acc", acc},
                 {"lr", lr},
+                {"sparsity", s},
                 {"seconds", secs},
                 {"images_per_s", secs > 0 ? double(seen) / secs : 0.0},
                 {"model_fraction", (data_s + model_s) > 0 ? model_s / (data_s + model_s) : 1.0},

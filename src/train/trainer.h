@@ -30,6 +30,7 @@ struct TrainOptions {
   bool nesterov = false;
   double weight_decay = 1e-4;
   double sparsity = 0.0;            // s; 0 disables the penalty
+  int sparsity_warmup = 0;          // W > 0: epoch e (0-based) uses s * min(1, (e + 1) / (W + 1))
   std::string schedule = "step";    // "step" | "cosine"
   uint64_t seed = 1;
   int64_t max_steps = -1;           // stop (and checkpoint) after this many optimizer steps in total
@@ -58,6 +59,9 @@ double mean_abs_gamma(const models::Net& model);
 
 // Learning rate at an epoch (0-based) under a schedule.
 double lr_at(const TrainOptions& o, int64_t epoch);
+
+// The sparsity strength in an epoch (0-based): s, ramped over the warm-up.
+double sparsity_at(const TrainOptions& o, int64_t epoch);
 
 // Adds s * sign(gamma) to every BN scale's gradient (no-op for s == 0).
 void add_sparsity_gradient(const models::Net& model, double s);

@@ -197,6 +197,47 @@ TEST_F(TrainTest, LearningRateSchedules) {
   EXPECT_THROW(o.validate(), Error);
 }
 
+TEST_F(TrainTest, SparsityWarmupRampsThenHolds) {
+  TrainOptions o;
+  o.sparsity = 1e-3;
+  EXPECT_DOUBLE_EQ(sparsity_at(o, 0), 1e-3);  // no warm-up: constant
+  o.sparsity_warmup = 4;                      // epochs 0..3 ramp: s/5, 2s/5, 3s/5, 4s/5
+  EXPECT_NEAR(sparsity_at(o, 0), 2e-4, 1e-15);
+  EXPECT_NEAR(sparsity_at(o, 3), 8e-4, 1e-15);
+  EXPECT_DOUBLE_EQ(sparsity_at(o, 4), 1e-3);
+  EXPECT_DOUBLE_EQ(sparsity_at(o, 100), 1e-3);
+  // Saved with the options, read back; checkpoints from before the option read as 0.
+  EXPECT_EQ(TrainOptions::from_json(o.to_json()).sparsity_warmup, 4);
+  auto j = o.to_json();
+  j.erase("sparsity_warmup");
+  EXPECT_EQ(TrainOptions::from_json(j).sparsity_warmup, 0);
+  o.sparsity_warmup = -1;
+  EXPECT_THROW(o.validate(), Error);
+}
+
+TEST_F(TrainTest, SparsityWarmupIsWhatTheTrainerApplies) {
+  // One epoch of a 2-epoch warm-up (s/3) moves gamma exactly as a constant s/3.
+  auto data = synthetic(64, 5);
+  data::BatchPipeline pipe(data, torch::kCPU);
+  auto a = tiny(9), b = tiny(9);
+  auto oa = opts(1), ob = opts(1);
+  oa.sparsity = 3e-3;
+  oa.sparsity_warmup = 2;
+  ob.sparsity = 1e-3;
+  Trainer ta(a, pipe, nullptr, oa, torch::kCPU), tb(b, pipe, nullptr, ob, torch::kCPU);
+  ta.run("");
+  tb.run("");
+  auto ga = a->batchnorms()[0].bn->weight, gb = b->batchnorms()[0].bn->weight;
+  EXPECT_TRUE(torch::allclose(ga, gb, 1e-6, 1e-7)) << (ga - gb).abs().max().item<float>();
+  // ... and differs from the full strength.
+  auto c = tiny(9);
+  auto oc = opts(1);
+  oc.sparsity = 3e-3;
+  Trainer tc(c, pipe, nullptr, oc, torch::kCPU);
+  tc.run("");
+  EXPECT_FALSE(torch::allclose(ga, c->batchnorms()[0].bn->weight, 1e-6, 1e-7));
+}
+
 TEST_F(TrainTest, BadCheckpointsAreRefusedWithReasons) {
   auto what = [](const fs::path& p) {
     try {
