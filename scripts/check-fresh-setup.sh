@@ -95,7 +95,9 @@ mkdir -p "$root/data" "$root/msprune"
 mnt --bind -o ro "$data" "$root/data"
 
 (cd "$src" && git ls-files -z --cached --others --exclude-standard | tar --null --ignore-failed-read -T - -cf - 2>/dev/null) | tar -xf - -C "$root/msprune"
-say "copied the checkout ($(cd "$src" && git rev-parse --short HEAD)$(cd "$src" && git diff --quiet HEAD || echo ', with uncommitted changes')) into $root/msprune"
+# What was copied, named now (the checkout may move on while the check runs).
+copied="$(cd "$src" && git rev-parse --short HEAD)$(cd "$src" && git diff --quiet HEAD || echo ' + uncommitted changes')"
+say "copied the checkout ($copied) into $root/msprune"
 
 in_root() { chroot "$root" /usr/bin/env -i HOME=/root PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin \
   LANG=C.UTF-8 MSPRUNE_DATA=/data MSPRUNE_SKIP_FUZZ="${MSPRUNE_SKIP_FUZZ:-0}" /bin/bash -c "cd /msprune && $1"; }
@@ -143,7 +145,7 @@ for pkg in ocl-icd-opencl-dev libdnnl-dev; do
 done
 t_peers=$(($(now) - t0))
 
-echo "== check-fresh-setup: $(date -u '+%Y-%m-%d %H:%M UTC'), commit $(cd "$src" && git rev-parse --short HEAD)$(cd "$src" && git diff --quiet HEAD || echo ' + uncommitted changes')"
+echo "== check-fresh-setup: $(date -u '+%Y-%m-%d %H:%M UTC'), checkout copied: $copied"
 echo "machine: $(nproc) cores, $(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo), load average $(cut -d' ' -f1-3 /proc/loadavg)"
 echo "root: debootstrap --variant=minbase bookworm from $mirror ($(hms "$t_boot"), $(echo "$before" | wc -l) packages)"
 echo "setup.sh asked apt for: ${requested:-<nothing: all present?>}"
