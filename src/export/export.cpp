@@ -216,6 +216,7 @@ MsmSummary summarize_msm(std::span<const uint8_t> bytes) {
   s.metadata_bytes = m.metadata_bytes();
   s.arena_bytes = m.arena_bytes();
   s.activation_bytes = m.activation_bytes();
+  s.enclave_heap_bytes = enclave_heap_bytes(m);
   s.input_c = m.input_channels(), s.input_h = m.input_height(), s.input_w = m.input_width();
   s.classes = m.num_classes();
   s.content_hash = hex(m.content_hash(), 32);
@@ -234,9 +235,15 @@ nlohmann::json summary_json(const MsmSummary& s) {
           {"metadata_bytes", s.metadata_bytes},
           {"arena_bytes", s.arena_bytes},
           {"activation_bytes", s.activation_bytes},
+          {"enclave_heap_bytes", s.enclave_heap_bytes},
           {"input", {s.input_c, s.input_h, s.input_w}},
           {"classes", s.classes},
           {"content_hash", s.content_hash}};
+}
+
+uint64_t exported_enclave_heap_bytes(models::NetImpl& net) {
+  const std::vector<uint8_t> bytes = export_msm(net);
+  return summarize_msm(bytes).enclave_heap_bytes;
 }
 
 // ---------------------------------------------------------------------------

@@ -25,6 +25,7 @@
 #include <vector>
 
 #include "data/cifar.h"
+#include "export/enclave_heap.h"
 #include "export/msm_writer.h"
 #include "models/models.h"
 #include "runtime/runtime.h"
@@ -48,12 +49,21 @@ struct MsmSummary {
   uint64_t params = 0, macs = 0;
   uint64_t file_bytes = 0, weights_bytes = 0, metadata_bytes = 0;
   uint64_t arena_bytes = 0, activation_bytes = 0;
+  uint64_t enclave_heap_bytes = 0;  // round_up_64(file_bytes) + arena_bytes (export/enclave_heap.h)
   uint32_t input_c = 0, input_h = 0, input_w = 0, classes = 0;
   std::string content_hash;  // meta_sha256, hex
 };
 // Throws msprune::Error if the runtime rejects the bytes.
 MsmSummary summarize_msm(std::span<const uint8_t> bytes);
 nlohmann::json summary_json(const MsmSummary& s);
+
+// The enclave heap the exported `net` needs (export/enclave_heap.h): exports
+// it in memory exactly as `msprune export` does (default FinishOptions: BN
+// folded, memory plan), loads the bytes with the runtime and returns
+// round_up_64(.msm bytes) + arena_bytes. `inspect` on the file `export`
+// writes for the same network prints the same number. Throws msprune::Error
+// as export_msm does.
+uint64_t exported_enclave_heap_bytes(models::NetImpl& net);
 
 // ---------------------------------------------------------------------------
 // A .msm loaded for use on the host: its own 64-byte-aligned copy of the
