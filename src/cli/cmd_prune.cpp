@@ -1,11 +1,13 @@
 // msprune prune: mean-shift channel pruning (Xu & Lai) or Network Slimming,
-// network surgery, the pruning report and its plots.
+// network surgery, the pruning report and its plots; --fit-epc SIZE: the least
+// pruning whose exported model fits an enclave heap of SIZE (prune/fit_epc.h).
 #include <cstdio>
 #include <filesystem>
 #include <nlohmann/json.hpp>
 
 #include "cli/commands.h"
 #include "prune/decide.h"
+#include "prune/fit_epc.h"
 #include "prune/masks.h"
 #include "prune/report.h"
 #include "prune/surgery.h"
@@ -26,7 +28,8 @@ struct PruneCli {
   // Which optional values were given (CLI11 options, counted after parsing).
   CLI::Option *scope_opt = nullptr, *quantile_opt = nullptr, *policy_opt = nullptr, *percent_opt = nullptr,
               *ratio_opt = nullptr, *match_opt = nullptr;
-  std::string match, report, plots, plot_format = "png";
+  std::string match, report, plots, plot_format = "png", fit_epc;
+  CLI::Option* fit_opt = nullptr;
   bool json = false, quiet = false;
   int threads = 1;
 };
@@ -51,19 +54,26 @@ void run_prune(const PruneCli& c) {
 
   bool ms = c.method == "meanshift";
   bool given_percent = c.percent_opt->count() > 0, given_ratio = c.ratio_opt->count() > 0;
+  bool fit = c.fit_opt->count() > 0;
   int slim_modes = int(given_percent) + int(given_ratio) + int(c.match_opt->count() > 0);
+  if (fit && slim_modes)
+    throw Error("--fit-epc chooses how much to prune by itself; it cannot be combined with --percent, --target-ratio "
+                "or --match");
   if (ms && slim_modes) throw Error("--percent, --target-ratio and --match are for --method slimming");
   if (!ms && (c.scope_opt->count() || c.quantile_opt->count() || c.policy_opt->count()))
     throw Error("--scope, --quantile and --policy are for --method meanshift");
-  if (!ms && slim_modes != 1)
-    throw Error("--method slimming needs exactly one of --percent P, --target-ratio R or --match REPORT.json");
+  if (!ms && !fit && slim_modes != 1)
+    throw Error("--method slimming needs exactly one of --percent P, --target-ratio R, --match REPORT.json or "
+                "--fit-epc SIZE");
   if (c.plot_format != "png" && c.plot_format != "svg") throw Error("--plot-format must be png or svg");
   prune::Floor floor = prune::Floor::parse(c.min_keep);
+  const uint64_t fit_size = fit ? prune::parse_size(c.fit_epc) : 0;
 
   auto ck = train::load_checkpoint(c.model);
   auto layers = prune::collect_gammas(ck.model);
 
   prune::Decision d;
+  nlohmann::json fit_json;
   if (ms) {
     auto cfg = prune::default_meanshift_config(ck.model->spec().arch);
     if (c.scope == "layer") cfg = {prune::Scope::kLayer, 0.3, cfg.policy, cfg.floor};
@@ -72,7 +82,17 @@ void run_prune(const PruneCli& c) {
     if (c.quantile_opt->count()) cfg.quantile = c.quantile;
     cfg.policy = c.policy;
     cfg.floor = floor;
-    d = prune::decide_meanshift(layers, cfg);
+    if (fit) {
+      auto r = prune::fit_epc(ck.model, layers, {fit_size, true, cfg, floor});
+      fit_json = r.to_json();
+      d = std::move(r.decision);
+    } else {
+      d = prune::decide_meanshift(layers, cfg);
+    }
+  } else if (fit) {
+    auto r = prune::fit_epc(ck.model, layers, {fit_size, false, {}, floor});
+    fit_json = r.to_json();
+    d = std::move(r.decision);
   } else if (given_percent) {
     d = prune::decide_slimming_percent(layers, c.percent, floor);
   } else {
@@ -89,7 +109,7 @@ void run_prune(const PruneCli& c) {
   }
 
   auto compact = prune::compact_network(ck.model, d.masks);
-  prune::ReportInputs in{c.model, c.out, c.match, &d, ck.model, compact};
+  prune::ReportInputs in{c.model, c.out, c.match, &d, ck.model, compact, fit_json};
   auto report = prune::make_report(in);
   nlohmann::json meta = {{"command", "prune"}, {"prune", prune::checkpoint_summary(report)}};
   if (ck.meta.contains("metrics")) meta["prune"]["source_metrics"] = ck.meta["metrics"];
@@ -113,13 +133,22 @@ void run_prune(const PruneCli& c) {
   }
   std::printf("%s\n", prune::report_text(report).c_str());
   const auto& ch = report["totals"]["channels"];
-  std::printf("%s pruned %lld of %lld channels (ratio %.4f); wrote %s", ms ? "mean shift" : "slimming",
+  // With --fit-epc, mean shift may have fallen back to slimming: name what pruned.
+  const bool ms_chosen = d.method == "meanshift";
+  std::printf("%s pruned %lld of %lld channels (ratio %.4f); wrote %s",
+              ms_chosen ? "mean shift" : (ms ? "slimming (fallback of --fit-epc)" : "slimming"),
               (long long)ch["pruned"].get<int64_t>(), (long long)ch["before"].get<int64_t>(),
               ch["pruned_ratio"].get<double>(), c.out.c_str());
   if (!c.report.empty()) std::printf(", report %s", c.report.c_str());
   if (!pics.empty()) std::printf(", %zu plots in %s", pics.size(), c.plots.c_str());
   std::printf("\n");
-  if (ms) {
+  if (fit) {
+    std::printf("enclave heap %s, limit %s, unpruned %s\n",
+                prune::describe_size(fit_json["reached_bytes"].get<uint64_t>()).c_str(),
+                prune::describe_size(fit_size).c_str(),
+                prune::describe_size(fit_json["base_bytes"].get<uint64_t>()).c_str());
+  }
+  if (ms_chosen) {
     std::printf("to compare: msprune prune --model %s --method slimming %s --out ...\n", c.model.c_str(),
                 c.report.empty() ? strf("--target-ratio %.6f", ch["pruned_ratio"].get<double>()).c_str()
                                  : ("--match " + c.report).c_str());
@@ -147,6 +176,10 @@ void add_prune_command(CLI::App& app) {
   c->percent_opt = sub->add_option("--percent", c->percent, "slimming: fraction of all prunable channels to prune via one global threshold");
   c->ratio_opt = sub->add_option("--target-ratio", c->target_ratio, "slimming: prune exactly this fraction of prunable channels");
   c->match_opt = sub->add_option("--match", c->match, "slimming: prune exactly as many channels as this mean-shift --report did");
+  c->fit_opt = sub->add_option("--fit-epc", c->fit_epc,
+                               "Prune as little as possible so that the exported model fits this enclave heap "
+                               "(e.g. 8MiB, 512KiB, 1048576): mean shift, then higher cluster levels, then Network "
+                               "Slimming's order");
   sub->add_option("--report", c->report, "Write the JSON report here");
   sub->add_option("--plots", c->plots, "Write |gamma| histograms and the kept-channels chart into this folder");
   sub->add_option("--plot-format", c->plot_format, "png or svg")->capture_default_str();

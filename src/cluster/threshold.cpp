@@ -145,4 +145,37 @@ ThresholdResult choose_threshold(std::span<const float> g, const ThresholdOption
   return r;
 }
 
+std::size_t threshold_steps(std::size_t n_centres) { return n_centres == 0 ? 0 : 2 * n_centres - 1; }
+
+double step_threshold(std::span<const float> g, std::span<const double> centres, std::size_t step) {
+  if (centres.empty()) return std::numeric_limits<double>::quiet_NaN();
+  std::vector<double> by_value(centres.begin(), centres.end());
+  std::sort(by_value.begin(), by_value.end());
+  step = std::min(step, threshold_steps(by_value.size()) - 1);
+  const std::size_t k = step / 2;
+  if (step % 2 == 0) return by_value[k];
+  std::vector<float> sorted(g.begin(), g.end());
+  std::sort(sorted.begin(), sorted.end());
+  return valley_threshold(sorted, by_value[k], by_value[k + 1]);
+}
+
+namespace {
+std::string ordinal(std::size_t n) {
+  const char* suffix = "th";
+  if (n % 100 < 11 || n % 100 > 13) {
+    if (n % 10 == 1) suffix = "st";
+    else if (n % 10 == 2) suffix = "nd";
+    else if (n % 10 == 3) suffix = "rd";
+  }
+  return std::to_string(n) + suffix;
+}
+}  // namespace
+
+std::string step_name(std::size_t step) {
+  const std::size_t k = step / 2;
+  if (step % 2 == 0) return k == 0 ? "lowest centre" : ordinal(k + 1) + " centre";
+  return "valley between the " + (k == 0 ? std::string("lowest") : ordinal(k + 1)) + " and " + ordinal(k + 2) +
+         " centres";
+}
+
 }  // namespace msprune::cluster

@@ -65,4 +65,21 @@ struct ThresholdResult {
 
 ThresholdResult choose_threshold(std::span<const float> abs_gamma, const ThresholdOptions& opt);
 
+// A ladder of ever higher thresholds over one group's cluster centres (for
+// `msprune prune --fit-epc`: prune more than mean shift chose, still at
+// places the clustering marks). With the centres sorted by value c0 < c1 <
+// ... < c(m-1):
+//   step 2k     = ck, the (k+1)-th lowest centre (step 0: kMinCentre's choice);
+//   step 2k + 1 = the valley between ck and c(k+1), computed as kValley does
+//                 for c0 and c1 (step 1: kValley's choice).
+// So there are 2m - 1 steps (0 without centres), each threshold >= the one
+// before, none above the largest centre. The floor is not applied here.
+std::size_t threshold_steps(std::size_t n_centres);
+// The threshold at `step` (clamped to the last step) for the values that were
+// clustered and their centres (any order, as ThresholdResult::centres).
+// Requires at least one centre; throws nothing, returns NaN if there is none.
+double step_threshold(std::span<const float> abs_gamma, std::span<const double> centres, std::size_t step);
+// "lowest centre", "valley between the 2nd and 3rd centres", "3rd centre", ...
+std::string step_name(std::size_t step);
+
 }  // namespace msprune::cluster

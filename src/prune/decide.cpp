@@ -203,6 +203,67 @@ Decision decide_meanshift(const std::vector<LayerGammas>& layers, const MeanShif
   return d;
 }
 
+int meanshift_levels(const Decision& level0) {
+  size_t top = 0;
+  bool any = false;
+  for (const auto& g : level0.groups) {
+    if (g.centres.empty()) continue;
+    any = true;
+    top = std::max(top, cluster::threshold_steps(g.centres.size()) - 1);
+  }
+  // Under the valley policy a single-centre group keeps everything at level
+  // 0, so level 1 (its lowest centre) still prunes more there.
+  if (any && level0.meanshift.policy == "valley") top = std::max<size_t>(top, 1);
+  return int(top);
+}
+
+std::string meanshift_level_name(const Decision& level0, int level) {
+  if (level == 0) return "mean shift (" + level0.meanshift.policy + ")";
+  return strf("cluster level %d (%s)", level, cluster::step_name(size_t(level)).c_str());
+}
+
+Decision decide_meanshift_level(const std::vector<LayerGammas>& layers, const Decision& level0, int level) {
+  if (level0.method != "meanshift" || level0.layers.size() != layers.size())
+    throw Error("internal: decide_meanshift_level needs the mean-shift decision for the same layers");
+  const int top = meanshift_levels(level0);
+  if (level < 0 || level > top) throw Error(strf("internal: mean-shift ladder level %d outside [0, %d]", level, top));
+  Decision d = level0;
+  if (level == 0) return d;
+  d.level = level;
+  std::vector<double> thr(layers.size(), 0.0);
+  for (auto& g : d.groups) {
+    if (g.centres.empty()) {
+      g.step = -1;  // bandwidth 0: everything kept, at every level
+    } else {
+      const size_t last = cluster::threshold_steps(g.centres.size()) - 1;
+      g.step = int(std::min(size_t(level), last));
+      g.threshold = cluster::step_threshold(g.values, g.centres, size_t(g.step));
+    }
+    for (size_t i : g.layers) thr[i] = g.threshold;
+  }
+  std::vector<size_t> prunable;
+  std::vector<double> per_prunable;
+  for (size_t i = 0; i < layers.size(); ++i) {
+    if (!layers[i].prunable) continue;
+    prunable.push_back(i);
+    per_prunable.push_back(thr[i]);
+  }
+  threshold_layers(&d, layers, prunable, per_prunable);
+  d.rule = level0.rule + strf(", raised to cluster level %d (each group's threshold at its %s, or its highest step)",
+                              level, cluster::step_name(size_t(level)).c_str());
+  return d;
+}
+
+int64_t max_prunable(const std::vector<LayerGammas>& layers, const Floor& floor) {
+  int64_t n = 0;
+  for (const auto& l : layers) {
+    if (!l.prunable) continue;
+    const auto total = int64_t(l.channels.size());
+    n += total - floor.required(total);
+  }
+  return n;
+}
+
 Decision decide_slimming_percent(const std::vector<LayerGammas>& layers, double percent, const Floor& floor) {
   if (!(percent >= 0 && percent < 1))
     throw Error("--percent " + strf("%g", percent) +

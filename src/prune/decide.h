@@ -62,6 +62,7 @@ struct GroupResult {
   std::vector<int64_t> counts;
   double threshold = 0;         // keep |gamma| > threshold
   std::vector<float> values;    // the clustered |gamma| (for plots)
+  int step = -1;                // --fit-epc ladder: the cluster::step_threshold step used (-1: the policy's own)
 };
 
 struct LayerResult {
@@ -89,6 +90,7 @@ struct Decision {
   std::vector<GroupResult> groups;
   std::vector<LayerResult> layers;
   int64_t prunable_before = 0, prunable_after = 0;  // channels in use of prunable layers
+  int level = 0;                // mean shift: the --fit-epc ladder level (0: mean shift's own choice)
   double pruned_ratio() const;  // 1 - after / before
 };
 
@@ -96,6 +98,26 @@ Decision decide_meanshift(const std::vector<LayerGammas>& layers, const MeanShif
 Decision decide_slimming_percent(const std::vector<LayerGammas>& layers, double percent, const Floor& floor);
 // Throws if the floor leaves fewer than `prune` prunable channels.
 Decision decide_slimming_count(const std::vector<LayerGammas>& layers, int64_t prune, const Floor& floor);
+
+// The mean-shift ladder that `prune --fit-epc` walks, from `level0` (what
+// decide_meanshift returned for the same layers): level 0 is level0 itself;
+// at level s >= 1 every group's threshold is cluster::step_threshold(step s)
+// of its own centres (1: the valley between its two lowest centres, 2: its
+// 2nd-lowest centre, 3: the valley to the 3rd, ...), a group with fewer
+// steps staying at its highest (never above its largest centre), a group
+// without centres (bandwidth 0) keeping everything. The floor applies as
+// always. Each level prunes every channel the level below prunes, and maybe
+// more. Throws msprune::Error if level0 is not a mean-shift decision for
+// `layers` or level is outside [0, meanshift_levels(level0)].
+Decision decide_meanshift_level(const std::vector<LayerGammas>& layers, const Decision& level0, int level);
+// The highest level of that ladder (0: no level prunes more than level0).
+int meanshift_levels(const Decision& level0);
+// "mean shift (min-centre)" for level 0, "cluster level 2 (2nd centre)", ...
+std::string meanshift_level_name(const Decision& level0, int level);
+
+// The most channels decide_slimming_count can prune: every prunable channel
+// the floor does not reserve.
+int64_t max_prunable(const std::vector<LayerGammas>& layers, const Floor& floor);
 
 // Number of channels to prune for a target ratio (rounded to nearest).
 int64_t count_for_ratio(const std::vector<LayerGammas>& layers, double ratio);

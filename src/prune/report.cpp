@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 
+#include "prune/fit_epc.h"
 #include "util/error.h"
 #include "util/plot.h"
 #include "util/progress.h"
@@ -76,6 +77,7 @@ json make_report(const ReportInputs& in) {
                       {"bandwidth_zero", g.bandwidth_zero},
                       {"centres", centres_json(g)},
                       {"threshold", g.threshold}});
+    if (g.step >= 0) groups.back()["ladder_step"] = g.step;
   }
   r["groups"] = groups;
 
@@ -113,6 +115,7 @@ json make_report(const ReportInputs& in) {
                    {"pruned_ratio", d.pruned_ratio()}}},
                  {"params", change(in.before->num_params(), in.after->num_params())},
                  {"macs", change(in.before->macs(), in.after->macs())}};
+  if (!in.fit_epc.is_null()) r["fit_epc"] = in.fit_epc;
   return r;
 }
 
@@ -120,10 +123,16 @@ json checkpoint_summary(const json& report) {
   json layers = json::array();
   for (const auto& l : report["layers"])
     layers.push_back({{"name", l["name"]}, {"kept", l["kept"]}, {"total", l["total"]}, {"floor_acted", l["floor_acted"]}});
-  return {{"method", report["method"]},     {"rule", report["rule"]},
-          {"options", report["options"]},   {"source", report["model"]["path"]},
-          {"source_name", report["model"]["name"]}, {"totals", report["totals"]},
-          {"floor_acted", report["floor_acted"]},   {"layers", layers}};
+  json s = {{"method", report["method"]},     {"rule", report["rule"]},
+            {"options", report["options"]},   {"source", report["model"]["path"]},
+            {"source_name", report["model"]["name"]}, {"totals", report["totals"]},
+            {"floor_acted", report["floor_acted"]},   {"layers", layers}};
+  if (report.contains("fit_epc")) {
+    json f = report["fit_epc"];
+    f.erase("candidates");
+    s["fit_epc"] = f;
+  }
+  return s;
 }
 
 std::string report_text(const json& r) {
@@ -185,6 +194,7 @@ std::string report_text(const json& r) {
     for (const auto& n : r["floor_acted"]) out += " " + n.get<std::string>();
     out += "\n";
   }
+  if (r.contains("fit_epc")) out += "\n" + fit_text(r["fit_epc"]);
   return out;
 }
 

@@ -16,8 +16,15 @@
 //   floor_acted[]: names of the layers where the floor acted
 //   totals: {channels: {before, after, pruned, pruned_ratio},
 //            params | macs: {before, after, reduction, ratio}}
+//   fit_epc (only with --fit-epc; prune/fit_epc.h): {requested_bytes,
+//            reached_bytes, base_bytes, chosen, method, level (mean shift),
+//            pruned_channels, ladder_levels, max_prunable, measure,
+//            candidates[{step, method, level (mean shift), pruned_channels,
+//            heap_bytes, fits}]}; groups[] then also carry ladder_step when
+//            a cluster level above 0 was chosen.
 // where channels are the channels in use of the prunable BN layers,
-// reduction = 1 - after / before and ratio = before / after.
+// reduction = 1 - after / before and ratio = before / after. Fields are only
+// ever added: version 1 readers keep working.
 #include <filesystem>
 #include <nlohmann/json.hpp>
 #include <string>
@@ -34,6 +41,7 @@ struct ReportInputs {
   std::string model_path, out_path, match_path;
   const Decision* decision = nullptr;
   models::Net before, after;
+  nlohmann::json fit_epc;  // FitResult::to_json() with --fit-epc, else null
 };
 
 nlohmann::json make_report(const ReportInputs& in);

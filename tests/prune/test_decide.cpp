@@ -208,7 +208,7 @@ TEST(Slimming, MatchesTheCountMeanShiftChose) {
   auto layers = collect_gammas(net);
   auto ms = decide_meanshift(layers, default_meanshift_config(Arch::kVgg));
   auto compact = compact_network(net, ms.masks);
-  auto rep = make_report({"base.ckpt", "pruned.ckpt", "", &ms, net, compact});
+  auto rep = make_report({"base.ckpt", "pruned.ckpt", "", &ms, net, compact, {}});
   int64_t n = pruned_count_to_match(rep, net, "r.json");
   EXPECT_EQ(n, pruned_total(ms));
   auto sl = decide_slimming_count(layers, n, Floor{});
@@ -228,7 +228,7 @@ TEST(Report, HoldsWhatTheIssueAsksFor) {
   auto layers = collect_gammas(net);
   auto d = decide_meanshift(layers, default_meanshift_config(Arch::kVgg));
   auto compact = compact_network(net, d.masks);
-  auto r = make_report({"base.ckpt", "pruned.ckpt", "", &d, net, compact});
+  auto r = make_report({"base.ckpt", "pruned.ckpt", "", &d, net, compact, {}});
   ASSERT_EQ(r["layers"].size(), layers.size());
   for (const auto& l : r["layers"])
     for (const char* k : {"n", "mean_abs_gamma", "bandwidth", "centres", "threshold", "policy", "kept", "total", "floor_acted"})

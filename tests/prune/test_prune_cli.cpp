@@ -1,7 +1,7 @@
 // The `msprune prune` command end to end on a tiny synthetic checkpoint and a
 // tiny synthetic CIFAR folder: the pruned checkpoint loads, evaluates and
 // fine-tunes; slimming matches mean shift's count; hostile inputs give a clear
-// error and leave existing files alone.
+// error and leave existing files alone; --fit-epc against export + inspect.
 #include <gtest/gtest.h>
 
 #include <cstdio>
@@ -14,6 +14,7 @@
 #include "prune/surgery.h"
 #include "prune_test_util.h"
 #include "train/checkpoint.h"
+#include "util/table.h"
 
 namespace fs = std::filesystem;
 using namespace msprune;
@@ -191,4 +192,94 @@ TEST_F(PruneCli, HostileInputsGiveClearErrors) {
   expect_error(sh("prune --model " + p("trunc.ckpt").string() + " --out " + p("x.ckpt").string()), "trunc.ckpt");
   EXPECT_FALSE(fs::exists(p("x.ckpt")));
   EXPECT_EQ(fs::file_size(p("base.ckpt")), before);
+}
+
+// --fit-epc end to end: the least pruning that fits, the report's figures
+// against `export` + `inspect` on the written checkpoint, and refusals that
+// write nothing.
+TEST_F(PruneCli, FitEpcFitsAndInspectAgrees) {
+  std::string base = "prune --model " + p("base.ckpt").string() + " --threads 1 --quiet";
+  // One byte: refused, naming the size asked for and the smallest reachable; nothing written.
+  auto tiny = sh(base + " --out " + p("fit-none.ckpt").string() + " --report " + p("fit-none.json").string() +
+                 " --fit-epc 1");
+  EXPECT_EQ(tiny.rc, 1) << tiny.out;
+  EXPECT_NE(tiny.out.find("msprune: error: --fit-epc 1 B (1 bytes): no admissible pruning fits"), std::string::npos)
+      << tiny.out;
+  auto bytes_after = [&](const std::string& text) {
+    auto at = tiny.out.find(text);
+    EXPECT_NE(at, std::string::npos) << tiny.out;
+    if (at == std::string::npos) return uint64_t(0);
+    auto open = tiny.out.find('(', at), close = tiny.out.find(" bytes)", at);
+    return uint64_t(std::stoull(tiny.out.substr(open + 1, close - open - 1)));
+  };
+  const uint64_t smallest = bytes_after("smallest enclave heap reachable is ");
+  const uint64_t base_bytes = bytes_after("the unpruned model needs ");
+  ASSERT_LT(smallest, base_bytes);
+  EXPECT_FALSE(fs::exists(p("fit-none.ckpt")));
+  EXPECT_FALSE(fs::exists(p("fit-none.json")));
+
+  // In between, as a human would type it (KiB, with a fraction): fits, and
+  // `export` + `inspect` on the written checkpoint agree with the report.
+  const double kib = double((smallest + base_bytes) / 2) / 1024.0;
+  char size[64];
+  std::snprintf(size, sizeof size, "%.3fKiB", kib);
+  auto mid = sh(base + " --out " + p("fit.ckpt").string() + " --report " + p("fit.json").string() + " --json --fit-epc " +
+                size);
+  ASSERT_EQ(mid.rc, 0) << mid.out;
+  auto rep = last_json_line(mid.out);
+  ASSERT_TRUE(rep.contains("fit_epc")) << mid.out;
+  const auto& f = rep["fit_epc"];
+  EXPECT_NEAR(double(f["requested_bytes"].get<uint64_t>()), kib * 1024, 1.0);
+  const uint64_t reached = f["reached_bytes"].get<uint64_t>();
+  EXPECT_LE(reached, f["requested_bytes"].get<uint64_t>());
+  EXPECT_EQ(f["base_bytes"].get<uint64_t>(), base_bytes);
+  EXPECT_EQ(f["candidates"][0]["step"], "mean shift (min-centre)");  // mean shift's own choice first
+  EXPECT_EQ(f["candidates"][0]["level"], 0);
+  bool chosen_listed = false;
+  for (const auto& c : f["candidates"]) chosen_listed |= c["step"] == f["chosen"] && c["heap_bytes"] == f["reached_bytes"];
+  EXPECT_TRUE(chosen_listed) << f.dump();
+  EXPECT_EQ(rep["method"], f["method"]);
+  auto ck = train::load_checkpoint(p("fit.ckpt"));
+  EXPECT_EQ(ck.meta["prune"]["fit_epc"]["reached_bytes"], f["reached_bytes"]);
+  EXPECT_EQ(ck.model->num_params(), rep["totals"]["params"]["after"].get<int64_t>());
+
+  auto ex = sh("export --model " + p("fit.ckpt").string() + " --out " + p("fit.msm").string() + " --threads 1 --json");
+  ASSERT_EQ(ex.rc, 0) << ex.out;
+  EXPECT_EQ(last_json_line(ex.out)["msm"]["enclave_heap_bytes"].get<uint64_t>(), reached);
+  auto ins = sh("inspect " + p("fit.msm").string() + " --json");
+  ASSERT_EQ(ins.rc, 0) << ins.out;
+  auto ij = last_json_line(ins.out);
+  EXPECT_EQ(ij["enclave_heap_bytes"].get<uint64_t>(), reached);
+  EXPECT_EQ(ij["enclave_heap_bytes"].get<uint64_t>(),
+            (ij["file_bytes"].get<uint64_t>() + 63) / 64 * 64 + ij["arena_bytes"].get<uint64_t>());
+  auto ih = sh("inspect " + p("fit.msm").string());
+  ASSERT_EQ(ih.rc, 0) << ih.out;
+  EXPECT_NE(ih.out.find("enclave heap " + human_bytes(double(reached)) + " (" + std::to_string(reached) + " bytes"),
+            std::string::npos)
+      << ih.out;
+
+  // --method slimming searches Network Slimming's order directly; the human text.
+  auto sl = sh(base + " --method slimming --out " + p("fit-sl.ckpt").string() + " --report " + p("fit-sl.json").string() +
+               " --fit-epc " + std::to_string(reached));
+  ASSERT_EQ(sl.rc, 0) << sl.out;
+  EXPECT_NE(sl.out.find("fit to enclave memory"), std::string::npos) << sl.out;
+  EXPECT_NE(sl.out.find("  requested  " + human_bytes(double(reached))), std::string::npos) << sl.out;
+  EXPECT_NE(sl.out.find("slimming pruned "), std::string::npos) << sl.out;
+  std::ifstream in(p("fit-sl.json"));
+  json sj = json::parse(in);
+  EXPECT_EQ(sj["method"], "slimming");
+  EXPECT_LE(sj["fit_epc"]["reached_bytes"].get<uint64_t>(), reached);
+  EXPECT_EQ(sj["fit_epc"]["chosen"].get<std::string>().rfind("slimming, ", 0), 0u) << sj["fit_epc"].dump();
+
+  // Refusals (the parser's cases are unit tests).
+  auto expect_error = [](const Result& r, const std::string& needle) {
+    EXPECT_EQ(r.rc, 1) << r.out;
+    EXPECT_NE(r.out.find("msprune: error:"), std::string::npos) << r.out;
+    EXPECT_NE(r.out.find(needle), std::string::npos) << r.out;
+  };
+  std::string x = base + " --out " + p("fit-x.ckpt").string();
+  expect_error(sh(x + " --fit-epc 8XB"), "--fit-epc '8XB': unknown unit");
+  expect_error(sh(x + " --percent 0.5 --fit-epc 8MiB"), "cannot be combined");
+  expect_error(sh(x + " --method slimming --match " + p("fit.json").string() + " --fit-epc 8MiB"), "cannot be combined");
+  EXPECT_FALSE(fs::exists(p("fit-x.ckpt")));
 }
