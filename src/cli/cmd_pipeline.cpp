@@ -4,13 +4,14 @@
 #include "cli/commands.h"
 #include "models/spec.h"
 #include "pipeline/pipeline.h"
+#include "prune/fit_epc.h"
 #include "util/table.h"
 
 namespace msprune::cli {
 
 void add_pipeline_command(CLI::App& app) {
   struct Opts {
-    std::string arch = "vgg", preset = "quick", data, out, device = "auto", key, enclave;
+    std::string arch = "vgg", preset = "quick", data, out, device = "auto", key, enclave, curve, fit_epc;
     int depth = 0, epochs = 0, finetune_epochs = 0;
     int64_t train_subset = -2, test_subset = -2;
     double width = 0;
@@ -36,8 +37,14 @@ void add_pipeline_command(CLI::App& app) {
   add_threads_option(sub, &o->threads);
   sub->add_option("--platform-key", o->key, "Emulated platform key for sealing (default: OUT/platform.key, created)");
   sub->add_option("--enclave", o->enclave, "Enclave program (default: msprune-enclave next to msprune)");
+  auto* curve_opt = sub->add_option("--curve", o->curve,
+                  "Also the accuracy-vs-size curve: Network Slimming at these channel ratios (e.g. 0.2,0.3,0.4,0.5,0.6), "
+                  "a random-channel control and, for VGG-16, the authors' groups; each fine-tuned like mean shift");
+  auto* fit_opt = sub->add_option("--fit-epc", o->fit_epc,
+                                  "Mean shift prunes as little as it must so that the exported model fits this "
+                                  "enclave heap (e.g. 2MiB; see prune --fit-epc); the EPC sweep includes this size");
   sub->add_flag("--json", o->json, "Print report.json on stdout at the end");
-  sub->callback([o] {
+  sub->callback([o, curve_opt, fit_opt] {
     pipeline::Options p;
     p.arch = models::parse_arch(o->arch);
     p.preset = o->preset;
@@ -54,6 +61,11 @@ void add_pipeline_command(CLI::App& app) {
     p.device = o->device;
     p.platform_key = o->key;
     p.enclave = o->enclave;
+    if (curve_opt->count()) p.curve = pipeline::parse_ratio_list(o->curve);
+    if (fit_opt->count()) {
+      prune::parse_size(o->fit_epc);  // a bad size is named before anything runs
+      p.fit_epc = o->fit_epc;
+    }
     auto rep = pipeline::run_pipeline(p);
     if (o->json) {
       std::printf("%s\n", rep.dump().c_str());

@@ -29,7 +29,8 @@ struct PruneCli {
   CLI::Option *scope_opt = nullptr, *quantile_opt = nullptr, *policy_opt = nullptr, *percent_opt = nullptr,
               *ratio_opt = nullptr, *match_opt = nullptr;
   std::string match, report, plots, plot_format = "png", fit_epc;
-  CLI::Option* fit_opt = nullptr;
+  CLI::Option *fit_opt = nullptr, *seed_opt = nullptr;
+  uint64_t seed = 1;
   bool json = false, quiet = false;
   int threads = 1;
 };
@@ -52,7 +53,16 @@ void run_prune(const PruneCli& c) {
   if (!c.report.empty() && !c.match.empty() && same_file(c.report, c.match))
     throw Error("--report " + c.report + " would overwrite the report given to --match");
 
-  bool ms = c.method == "meanshift";
+  bool ms = c.method == "meanshift", rnd = c.method == "random";
+  if (rnd) {
+    if (c.match_opt->count() == 0 || c.percent_opt->count() || c.ratio_opt->count() || c.fit_opt->count())
+      throw Error("--method random needs --match REPORT.json (it keeps each layer's count from that run, choosing the "
+                  "channels at random) and takes no --percent, --target-ratio or --fit-epc");
+    if (c.scope_opt->count() || c.quantile_opt->count() || c.policy_opt->count())
+      throw Error("--scope, --quantile and --policy are for --method meanshift");
+  } else if (c.seed_opt->count()) {
+    throw Error("--seed is for --method random");
+  }
   bool given_percent = c.percent_opt->count() > 0, given_ratio = c.ratio_opt->count() > 0;
   bool fit = c.fit_opt->count() > 0;
   int slim_modes = int(given_percent) + int(given_ratio) + int(c.match_opt->count() > 0);
@@ -62,7 +72,7 @@ void run_prune(const PruneCli& c) {
   if (ms && slim_modes) throw Error("--percent, --target-ratio and --match are for --method slimming");
   if (!ms && (c.scope_opt->count() || c.quantile_opt->count() || c.policy_opt->count()))
     throw Error("--scope, --quantile and --policy are for --method meanshift");
-  if (!ms && !fit && slim_modes != 1)
+  if (!ms && !rnd && !fit && slim_modes != 1)
     throw Error("--method slimming needs exactly one of --percent P, --target-ratio R, --match REPORT.json or "
                 "--fit-epc SIZE");
   if (c.plot_format != "png" && c.plot_format != "svg") throw Error("--plot-format must be png or svg");
@@ -74,11 +84,17 @@ void run_prune(const PruneCli& c) {
 
   prune::Decision d;
   nlohmann::json fit_json;
-  if (ms) {
+  if (rnd) {
+    auto bytes = read_file_bytes(c.match, 64u << 20);
+    nlohmann::json rep = nlohmann::json::parse(bytes.begin(), bytes.end(), nullptr, false);
+    if (rep.is_discarded()) throw Error(c.match + ": not valid JSON (expected a report written by prune --report)");
+    d = prune::decide_random_counts(layers, prune::kept_counts_to_match(rep, ck.model, c.match), c.seed);
+  } else if (ms) {
     auto cfg = prune::default_meanshift_config(ck.model->spec().arch);
     if (c.scope == "layer") cfg = {prune::Scope::kLayer, 0.3, cfg.policy, cfg.floor};
     else if (c.scope == "stage") cfg = {prune::Scope::kStage, 0.1, cfg.policy, cfg.floor};
-    else if (c.scope_opt->count()) throw Error("--scope must be layer or stage, got '" + c.scope + "'");
+    else if (c.scope == "authors") cfg = {prune::Scope::kAuthors, 0.1, cfg.policy, cfg.floor};
+    else if (c.scope_opt->count()) throw Error("--scope must be layer, stage or authors, got '" + c.scope + "'");
     if (c.quantile_opt->count()) cfg.quantile = c.quantile;
     cfg.policy = c.policy;
     cfg.floor = floor;
@@ -136,7 +152,7 @@ void run_prune(const PruneCli& c) {
   // With --fit-epc, mean shift may have fallen back to slimming: name what pruned.
   const bool ms_chosen = d.method == "meanshift";
   std::printf("%s pruned %lld of %lld channels (ratio %.4f); wrote %s",
-              ms_chosen ? "mean shift" : (ms ? "slimming (fallback of --fit-epc)" : "slimming"),
+              ms_chosen ? "mean shift" : rnd ? "random choice" : (ms ? "slimming (fallback of --fit-epc)" : "slimming"),
               (long long)ch["pruned"].get<int64_t>(), (long long)ch["before"].get<int64_t>(),
               ch["pruned_ratio"].get<double>(), c.out.c_str());
   if (!c.report.empty()) std::printf(", report %s", c.report.c_str());
@@ -162,12 +178,14 @@ void add_prune_command(CLI::App& app) {
   auto* sub = app.add_subcommand("prune", "Prune BN channels (mean shift or Network Slimming) and build the compact network");
   sub->add_option("--model", c->model, "Checkpoint to prune (sparsity-trained)")->required();
   sub->add_option("--out", c->out, "Pruned checkpoint to write")->required();
-  sub->add_option("--method", c->method, "meanshift (Xu & Lai) or slimming (Network Slimming)")
-      ->check(CLI::IsMember({"meanshift", "slimming"}))
+  sub->add_option("--method", c->method,
+                  "meanshift (Xu & Lai), slimming (Network Slimming) or random (control: --match's per-layer counts, "
+                  "channels drawn at random)")
+      ->check(CLI::IsMember({"meanshift", "slimming", "random"}))
       ->capture_default_str();
   c->scope_opt = sub->add_option("--scope", c->scope,
-                  "meanshift: cluster per layer (quantile 0.3) or per stage (quantile 0.1); default: stage for vgg, "
-                  "layer otherwise");
+                  "meanshift: cluster per layer (quantile 0.3), per stage (quantile 0.1) or in the authors' VGG-16 "
+                  "groups, BN 0-2/3-5/6-8/9-12 (authors, quantile 0.1); default: stage for vgg, layer otherwise");
   c->quantile_opt = sub->add_option("--quantile", c->quantile, "meanshift: estimate_bandwidth quantile (default by scope)");
   c->policy_opt = sub->add_option("--policy", c->policy, "meanshift: threshold policy, min-centre or valley")->capture_default_str();
   sub->add_option("--min-keep", c->min_keep,
@@ -175,7 +193,10 @@ void add_prune_command(CLI::App& app) {
       ->capture_default_str();
   c->percent_opt = sub->add_option("--percent", c->percent, "slimming: fraction of all prunable channels to prune via one global threshold");
   c->ratio_opt = sub->add_option("--target-ratio", c->target_ratio, "slimming: prune exactly this fraction of prunable channels");
-  c->match_opt = sub->add_option("--match", c->match, "slimming: prune exactly as many channels as this mean-shift --report did");
+  c->match_opt = sub->add_option("--match", c->match,
+                                 "slimming: prune exactly as many channels as this --report did; random: keep its "
+                                 "per-layer counts");
+  c->seed_opt = sub->add_option("--seed", c->seed, "random: seed of the channel draw")->capture_default_str();
   c->fit_opt = sub->add_option("--fit-epc", c->fit_epc,
                                "Prune as little as possible so that the exported model fits this enclave heap "
                                "(e.g. 8MiB, 512KiB, 1048576): mean shift, then higher cluster levels, then Network "

@@ -7,20 +7,24 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cerrno>
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <fstream>
 #include <functional>
+#include <map>
 #include <memory>
 #include <sstream>
 
 #include "data/cifar.h"
+#include "prune/fit_epc.h"
 #include "runtime/runtime.h"
 #include "train/checkpoint.h"
 #include "util/atomic_file.h"
 #include "util/error.h"
+#include "util/plot.h"
 #include "util/table.h"
 
 extern char** environ;
@@ -38,6 +42,7 @@ json Preset::to_json() const {
           {"test_subset", test_subset}, {"epochs", epochs},
           {"finetune_epochs", finetune_epochs}, {"lr", lr},
           {"finetune_lr", finetune_lr}, {"sparsity", sparsity},
+          {"sparsity_warmup", sparsity_warmup}, {"policy", policy},
           {"schedule", schedule},   {"bench_runs", bench_runs},
           {"tee_runs", tee_runs},   {"description", description}};
 }
@@ -74,6 +79,12 @@ Preset make_preset(const std::string& name, models::Arch arch, std::optional<int
     // epochs for DenseNet. PreResNet-56 x0.5 and DenseNet-40 run 3-7x slower.
     p.depth = arch == Arch::kVgg ? 16 : arch == Arch::kPreResNet ? 20 : 16;
     p.width = arch == Arch::kVgg ? 0.25 : 0.5;
+    // Sparsity 10x the paper's: the paper's s leaves |gamma| un-collapsed in
+    // a short schedule (30 epochs at 1e-4: mean shift cut 11% of VGG's
+    // channels), while 1e-3 collapses over half of VGG-16 x0.25's channels
+    // to ~0 within 10 epochs and mean shift then cuts 42% of them
+    // (docs/results.md, the sparsity sweep).
+    p.sparsity *= 10;
     p.epochs = arch == Arch::kDenseNet ? 20 : 30;
     p.finetune_epochs = arch == Arch::kDenseNet ? 6 : 10;
     p.finetune_lr = 0.01;
@@ -81,8 +92,10 @@ Preset make_preset(const std::string& name, models::Arch arch, std::optional<int
     p.bench_runs = 100;
     p.tee_runs = 30;
     p.description = arch == Arch::kDenseNet
-                        ? "full CIFAR-10, shortened schedule (20 + 6 + 6 epochs, cosine), a narrow network"
-                        : "full CIFAR-10, shortened schedule (30 + 10 + 10 epochs, cosine), a narrow network";
+                        ? "full CIFAR-10, shortened schedule (20 + 6 + 6 epochs, cosine), 10x the paper's sparsity, "
+                          "a narrow network"
+                        : "full CIFAR-10, shortened schedule (30 + 10 + 10 epochs, cosine), 10x the paper's sparsity, "
+                          "a narrow network";
   } else if (name == "paper") {
     // The paper's recipe (Network Slimming's): 160 epochs of sparsity training,
     // 160 of fine-tuning, lr 0.1 divided by 10 at 50% and 75%. Meant for a GPU.
@@ -102,6 +115,26 @@ Preset make_preset(const std::string& name, models::Arch arch, std::optional<int
   if (width) p.width = *width;
   models::default_spec(arch, p.depth, p.width);  // validates depth and width
   return p;
+}
+
+std::vector<double> parse_ratio_list(const std::string& s) {
+  std::vector<double> out;
+  std::stringstream in(s);
+  std::string item;
+  while (std::getline(in, item, ',')) {
+    char* end = nullptr;
+    errno = 0;
+    double v = std::strtod(item.c_str(), &end);
+    if (item.empty() || end == item.c_str() || *end != '\0' || errno != 0 || !(v > 0 && v < 1))
+      throw Error("--curve: '" + item + "' is not a ratio in (0, 1) (expected e.g. 0.2,0.4,0.6)");
+    for (double w : out)
+      if (w == v) throw Error("--curve: ratio " + item + " is given twice");
+    out.push_back(v);
+  }
+  if (out.empty()) throw Error("--curve: give at least one ratio (e.g. 0.2,0.4,0.6)");
+  if (out.size() > 20) throw Error("--curve: at most 20 ratios, got " + std::to_string(out.size()));
+  std::sort(out.begin(), out.end());
+  return out;
 }
 
 // ---------------------------------------------------------------------------
@@ -292,9 +325,9 @@ std::string num(double v) { return strf("%.12g", v); }
 
 // EPC sizes for the sweep, in MiB: SGX1's usable 93.5; one between the
 // pruned (mean-shift) model and the base, so that only the pruned one fits;
-// and half the base, where neither fits. Sizes are the .msm files (weights +
-// metadata; the enclave adds its arena and a little more).
-std::string epc_sweep(const fs::path& base_msm, const fs::path& pruned_msm) {
+// and half the base, where neither fits; with --fit-epc, its size too. Sizes
+// are the .msm files (weights + metadata; the enclave adds its arena).
+std::string epc_sweep(const fs::path& base_msm, const fs::path& pruned_msm, double extra_mib) {
   std::error_code ec;
   double b = double(fs::file_size(base_msm, ec)) / (1024.0 * 1024.0);
   if (ec) return "93.5";
@@ -303,6 +336,7 @@ std::string epc_sweep(const fs::path& base_msm, const fs::path& pruned_msm) {
   std::vector<double> sizes = {93.5};
   if (!ec && q < 0.9 * b) sizes.push_back(round1(0.5 * (b + q)));
   sizes.push_back(round1(0.5 * (ec ? b : std::min(b, q))));
+  if (extra_mib > 0) sizes.push_back(std::ceil(extra_mib * 1000) / 1000);  // --fit-epc's size (never below it)
   std::sort(sizes.begin(), sizes.end());
   sizes.erase(std::unique(sizes.begin(), sizes.end()), sizes.end());
   std::string s;
@@ -311,6 +345,49 @@ std::string epc_sweep(const fs::path& base_msm, const fs::path& pruned_msm) {
     s += strf("%g", v);
   }
   return s;
+}
+
+// Accuracy after fine-tuning against the share of MACs (or parameters)
+// removed: Network Slimming's points as a line, every other method as its
+// own marker, the base as a flat line.
+PlotSpec curve_plot(const json& cj, const std::string& axis) {
+  PlotSpec ps;
+  ps.title = "accuracy vs " + std::string(axis == "macs" ? "MACs" : "parameters") + " removed: " +
+             cj.value("network", std::string());
+  ps.xlabel = (axis == "macs" ? "MACs removed (%)" : "parameters removed (%)");
+  ps.ylabel = "test accuracy after fine-tuning (%)";
+  ps.note = strf("every pruned point fine-tuned %d epochs at lr %g; %d test images", cj.value("finetune_epochs", 0),
+                 cj.value("finetune_lr", 0.0), cj.value("test_records", 0));
+  std::vector<std::pair<double, double>> sl;
+  std::map<std::string, PlotSeries> others;
+  double xmax = 0;
+  for (const auto& pt : cj["points"]) {
+    double x = 100 * pt.value(axis + "_removed", -1.0), y = 100 * pt.value("accuracy", -1.0);
+    if (x < 0 || y < 0) continue;
+    xmax = std::max(xmax, x);
+    const std::string m = pt.value("method", "");
+    if (m == "slimming") {
+      sl.push_back({x, y});
+    } else {
+      auto& s = others[m];
+      s.title = m == "meanshift" ? "mean shift (automatic)" : m == "random" ? "random channels (mean shift's counts)"
+                                                                             : "mean shift, authors' VGG groups";
+      s.style = "points";
+      s.x.push_back(x);
+      s.y.push_back(y);
+    }
+  }
+  std::sort(sl.begin(), sl.end());
+  PlotSeries s{"Network Slimming (global |gamma| order)", {}, {}, "linespoints"};
+  for (auto [x, y] : sl) {
+    s.x.push_back(x);
+    s.y.push_back(y);
+  }
+  if (!s.x.empty()) ps.series.push_back(s);
+  for (auto& [k, v] : others) ps.series.push_back(v);
+  double base = 100 * cj.value("base", json::object()).value("accuracy", -1.0);
+  if (base >= 0) ps.series.push_back({"base (not pruned)", {0, std::max(1.0, xmax)}, {base, base}, "lines"});
+  return ps;
 }
 
 }  // namespace
@@ -354,7 +431,7 @@ json run_pipeline(const Options& opt) {
   r.add({"train",
          subset({"train", "--arch", arch, "--depth", std::to_string(p.depth), "--width", num(p.width), "--epochs",
                  std::to_string(p.epochs), "--lr", num(p.lr), "--schedule", p.schedule, "--sparsity", num(p.sparsity),
-                 "--data", opt.data, "--out", base.string(), "--threads", th, "--device", opt.device, "--json",
+                 "--sparsity-warmup", std::to_string(p.sparsity_warmup), "--data", opt.data, "--out", base.string(), "--threads", th, "--device", opt.device, "--json",
                  "--resume"},
                 true),
          {base}, {}, [&] { return checkpoint_ok(base, p.epochs); }, true});
@@ -375,8 +452,13 @@ json run_pipeline(const Options& opt) {
   };
   eval_step("eval-base", base);
   r.add({"prune-meanshift",
-         {"prune", "--model", base.string(), "--method", "meanshift", "--out", ms_pruned.string(), "--report",
-          ms_report.string(), "--plots", (plots / "meanshift").string(), "--quiet"},
+         [&] {
+           std::vector<std::string> a = {"prune", "--model", base.string(), "--method", "meanshift", "--policy",
+                                         p.policy, "--out", ms_pruned.string(), "--report", ms_report.string(),
+                                         "--plots", (plots / "meanshift").string(), "--quiet"};
+           if (!opt.fit_epc.empty()) a.insert(a.end(), {"--fit-epc", opt.fit_epc});
+           return a;
+         }(),
          {ms_pruned, ms_report}, {base}, [&] { return checkpoint_ok(ms_pruned, 0); }});
   eval_step("eval-meanshift-pruned", ms_pruned);
   finetune_step("finetune-meanshift", ms_pruned, ms_final);
@@ -452,9 +534,48 @@ json run_pipeline(const Options& opt) {
            [&] { return last_json(tee_log).has_value(); }};
     s.args.insert(s.args.end(), enclave_arg.begin(), enclave_arg.end());
     s.late_args = [&] {
-      return std::vector<std::string>{"--epc-mib", epc_sweep(out / "base.msm", out / "meanshift.msm")};
+      const double fit_mib = opt.fit_epc.empty() ? 0.0 : double(prune::parse_size(opt.fit_epc)) / (1024.0 * 1024.0);
+      return std::vector<std::string>{"--epc-mib", epc_sweep(out / "base.msm", out / "meanshift.msm", fit_mib)};
     };
     r.add(std::move(s));
+  }
+
+  // The accuracy-vs-size curve: more pruned points, each fine-tuned and
+  // evaluated like mean shift's (same epochs, learning rate and data).
+  struct CurvePoint {
+    std::string key, method, label;
+    double ratio = -1;  // slimming's target ratio, else -1
+    fs::path pruned, final_ck, report;
+  };
+  std::vector<CurvePoint> curve;
+  if (!opt.curve.empty()) {
+    fs::create_directories(out / "curve");
+    auto point = [&](const std::string& key, const std::string& method, const std::string& label, double ratio) {
+      curve.push_back({key, method, label, ratio, out / "curve" / (key + "-pruned.ckpt"), out / "curve" / (key + ".ckpt"),
+                       out / "curve" / ("prune-" + key + ".json")});
+    };
+    for (double ratio : opt.curve) point(strf("slimming-%g", ratio), "slimming", strf("Network Slimming %g", ratio), ratio);
+    point("random", "random", "random channels, mean shift's per-layer counts", -1);
+    if (opt.arch == models::Arch::kVgg && p.depth == 16)
+      point("authors", "meanshift", "mean shift, the authors' VGG groups (BN 0-2, 3-5, 6-8, 9-12)", -1);
+    for (const auto& c : curve) {
+      std::vector<std::string> a = {"prune", "--model", base.string(), "--out", c.pruned.string(), "--report",
+                                    c.report.string(), "--quiet"};
+      std::vector<fs::path> ins = {base};
+      if (c.method == "slimming") {
+        a.insert(a.end(), {"--method", "slimming", "--target-ratio", num(c.ratio)});
+      } else if (c.method == "random") {
+        a.insert(a.end(), {"--method", "random", "--match", ms_report.string(), "--seed", "1"});
+        ins.push_back(ms_report);
+      } else {
+        a.insert(a.end(), {"--method", "meanshift", "--scope", "authors", "--quantile", "0.1", "--policy", "min-centre"});
+      }
+      const fs::path pruned = c.pruned;
+      r.add({"prune-curve-" + c.key, a, {c.pruned, c.report}, ins, [pruned] { return checkpoint_ok(pruned, 0); }});
+      eval_step("eval-curve-" + c.key + "-pruned", c.pruned);
+      finetune_step("finetune-curve-" + c.key, c.pruned, c.final_ck);
+      eval_step("eval-curve-" + c.key, c.final_ck);
+    }
   }
 
   json settings = {{"arch", arch},
@@ -518,9 +639,65 @@ json run_pipeline(const Options& opt) {
                                    {"totals", msr.value("totals", json::object())},
                                    {"floor_acted", msr.value("floor_acted", json::array())},
                                    {"groups", msr.value("groups", json::array())},
-                                   {"layers", msr.value("layers", json::array())}}},
+                                   {"layers", msr.value("layers", json::array())},
+                                   {"fit_epc", msr.value("fit_epc", json())}}},
                     {"slimming", {{"rule", slr.value("rule", "")}, {"totals", slr.value("totals", json::object())}}}};
   } catch (const Error&) {
+  }
+  if (!curve.empty()) {
+    // Every point on the same axes: the base, mean shift's own choice,
+    // Network Slimming at its count (the main run), then the curve's points.
+    auto channels_of = [&](const fs::path& report) {
+      try {
+        return read_json_file(report).value("totals", json::object()).value("channels", json::object());
+      } catch (const Error&) {
+        return json::object();
+      }
+    };
+    const json& bm = models_j["base"];
+    const double bp = bm.value("params", 0.0), bmac = bm.value("macs", 0.0);
+    auto make = [&](const std::string& key, const std::string& method, const std::string& label, double ratio,
+                    const std::string& pruned_step, const std::string& final_step, const fs::path& report) {
+      json pe = eval_of(pruned_step), fe = eval_of(final_step);
+      double pa = fe.value("params", 0.0), ma = fe.value("macs", 0.0);
+      json ch = channels_of(report);
+      return json{{"key", key},
+                  {"method", method},
+                  {"label", label},
+                  {"target_ratio", ratio},
+                  {"channels_removed", ch.value("pruned_ratio", -1.0)},
+                  {"channels_pruned", ch.value("pruned", int64_t(-1))},
+                  {"params", pa},
+                  {"macs", ma},
+                  {"params_removed", bp > 0 && pa > 0 ? 1 - pa / bp : -1.0},
+                  {"macs_removed", bmac > 0 && ma > 0 ? 1 - ma / bmac : -1.0},
+                  {"accuracy_pruned", pe.value("accuracy", -1.0)},
+                  {"accuracy", fe.value("accuracy", -1.0)}};
+    };
+    json pts = json::array();
+    pts.push_back(make("meanshift", "meanshift", "mean shift (automatic)", -1, "eval-meanshift-pruned", "eval-meanshift",
+                       ms_report));
+    pts.push_back(make("slimming-matched", "slimming", "Network Slimming at mean shift's count", -1,
+                       "eval-slimming-pruned", "eval-slimming", sl_report));
+    for (const auto& c : curve)
+      pts.push_back(make(c.key, c.method == "meanshift" ? "authors" : c.method, c.label, c.ratio,
+                         "eval-curve-" + c.key + "-pruned", "eval-curve-" + c.key, c.report));
+    json cj = {{"format", "msprune-curve"},
+               {"version", 1},
+               {"name", out.filename().string()},
+               {"network", bm.value("name", "")},
+               {"finetune_epochs", p.finetune_epochs},
+               {"finetune_lr", p.finetune_lr},
+               {"test_records", bm.value("test_records", 0)},
+               {"base", {{"accuracy", bm.value("accuracy", -1.0)}, {"params", bp}, {"macs", bmac}}},
+               {"points", pts}};
+    atomic_write_bytes(out / "curve.json", cj.dump(2) + "\n");
+    for (const char* axis : {"macs", "params"}) {
+      std::string why;
+      if (!render_plot(curve_plot(cj, axis), plots / strf("curve-%s.png", axis), &why))
+        std::fprintf(stderr, "pipeline: warning: curve plot not drawn: %s\n", why.c_str());
+    }
+    rep["curve"] = cj;
   }
   rep["enclave"] = last_json(tee_log).value_or(json::object());
   rep["enclave_accuracy"] = last_json(logs / "infer-enclave-meanshift.log").value_or(json::object());

@@ -6,6 +6,7 @@
 //   -> prune (Network Slimming at mean shift's ratio) -> eval -> finetune -> eval
 //   -> export x3 -> infer x3 (runtime accuracy) -> keygen -> seal x3
 //   -> bench (LibTorch vs runtime) x3 -> bench --tee emu (EPC sweep)
+//   [--curve: prune/finetune/eval per extra point -> curve.json + plots]
 //   -> report.md + report.json
 //
 // A step is skipped when its outputs exist, are valid (checkpoints load,
@@ -16,6 +17,7 @@
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "models/spec.h"
 
@@ -28,7 +30,9 @@ struct Preset {
   int64_t train_subset = -1, test_subset = -1;  // -1: the whole split
   int epochs = 160, finetune_epochs = 160;
   double lr = 0.1, finetune_lr = 0.1, sparsity = 1e-4;
+  int sparsity_warmup = 0;               // epochs over which s ramps up (train --sparsity-warmup)
   std::string schedule = "step";
+  std::string policy = "min-centre";     // mean shift's threshold policy (prune --policy)
   int bench_runs = 50, tee_runs = 30;
   std::string description;
   nlohmann::json to_json() const;
@@ -53,7 +57,20 @@ struct Options {
   std::string platform_key;        // default: OUT/platform.key (created)
   std::string enclave;             // default: msprune-enclave next to msprune
   std::filesystem::path msprune;   // the msprune binary (default: this process)
+  // The accuracy-vs-size curve (--curve): Network Slimming at each of these
+  // channel ratios, a random-channel control at mean shift's per-layer counts
+  // and, for VGG-16, the authors' per-group mean shift; every point
+  // fine-tuned like mean shift's. Empty: no curve.
+  std::vector<double> curve;
+  // --fit-epc SIZE: mean shift prunes as little as possible beyond its own
+  // choice so that the exported model fits an enclave heap of SIZE (prune
+  // --fit-epc); the EPC sweep then includes SIZE. Empty: mean shift's choice.
+  std::string fit_epc;
 };
+
+// Parses "0.2,0.3,0.5" (each in (0, 1), at most 20, no repeats); throws
+// msprune::Error naming the bad item.
+std::vector<double> parse_ratio_list(const std::string& s);
 
 // Runs every step; returns the report (also written to OUT/report.json and
 // OUT/report.md). Throws msprune::Error naming the failed step and its log.

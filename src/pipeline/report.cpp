@@ -75,7 +75,33 @@ std::string render_report_md(const json& rep) {
               num(t.value("channels", json::object()), "pruned_ratio"));
     const json& fa = rep["prune"]["meanshift"]["floor_acted"];
     if (fa.is_array() && !fa.empty()) o << " The floor (at least one channel) acted in " << fa.size() << " layer(s).";
+    const json& fit = rep["prune"]["meanshift"].value("fit_epc", json());
+    if (fit.is_object() && fit.contains("reached_bytes"))
+      o << strf(" `--fit-epc`: the least pruning whose model fits an enclave heap of %s was %s; its exported model "
+                "needs %s (the base %s).",
+                human_bytes(num(fit, "requested_bytes")).c_str(), fit.value("chosen", "").c_str(),
+                human_bytes(num(fit, "reached_bytes")).c_str(), human_bytes(num(fit, "base_bytes")).c_str());
     o << "\n\n";
+  }
+
+  // The accuracy-vs-size curve (--curve).
+  if (rep.contains("curve") && rep["curve"].contains("points")) {
+    const json& cv = rep["curve"];
+    o << "## Accuracy against size (`--curve`)\n\n";
+    o << strf("Every pruned model below was fine-tuned %d epochs at lr %g, as mean shift's was; accuracy is on %d test "
+              "images. Base: %s. Plots: `plots/curve-macs.png`, `plots/curve-params.png`; numbers: `curve.json`.\n\n",
+              cv.value("finetune_epochs", 0), cv.value("finetune_lr", 0.0), cv.value("test_records", 0),
+              pct(num(cv["base"], "accuracy", -1)).c_str());
+    rows.clear();
+    for (const auto& pt : cv["points"]) {
+      auto share = [&](const char* k) { return num(pt, k, -1) < 0 ? std::string("n/a") : strf("%.1f%%", 100 * num(pt, k)); };
+      rows.push_back({pt.value("label", ""), share("channels_removed"), share("params_removed"), share("macs_removed"),
+                      pct(num(pt, "accuracy_pruned", -1)), pct(num(pt, "accuracy", -1))});
+    }
+    o << md_table({"point", "channels removed", "params removed", "MACs removed", "accuracy before fine-tuning",
+                   "accuracy fine-tuned"},
+                  rows);
+    o << "\n";
   }
 
   // Runtime vs LibTorch.

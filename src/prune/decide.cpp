@@ -5,6 +5,7 @@
 #include <limits>
 #include <map>
 #include <numeric>
+#include <random>
 
 #include "cluster/threshold.h"
 #include "util/error.h"
@@ -101,7 +102,9 @@ void threshold_layers(Decision* d, const std::vector<LayerGammas>& layers, const
 
 }  // namespace
 
-const char* scope_name(Scope s) { return s == Scope::kStage ? "stage" : "layer"; }
+const char* scope_name(Scope s) {
+  return s == Scope::kStage ? "stage" : s == Scope::kAuthors ? "authors" : "layer";
+}
 
 Floor Floor::parse(const std::string& s) {
   size_t used = 0;
@@ -165,19 +168,33 @@ Decision decide_meanshift(const std::vector<LayerGammas>& layers, const MeanShif
                 cfg.quantile, cluster::policy_name(opt.policy), cfg.floor.str().c_str());
   auto prunable = start(&d, layers, cfg.floor);
 
-  // Groups: one per prunable layer, or one per stage (in order of appearance).
-  std::map<int, size_t> by_stage;
-  for (size_t i : prunable) {
+  // Groups: one per prunable layer, one per stage, or the authors' VGG-16
+  // groups (in order of appearance).
+  if (cfg.scope == Scope::kAuthors && prunable.size() != 13)
+    throw Error(strf("--scope authors is the authors' VGG-16 grouping (13 BN layers); this network has %zu prunable "
+                     "BN layers",
+                     prunable.size()));
+  auto group_key = [&](size_t k, size_t i) {
+    if (cfg.scope == Scope::kStage) return layers[i].stage;
+    if (cfg.scope == Scope::kAuthors) return k < 3 ? 0 : k < 6 ? 1 : k < 9 ? 2 : 3;  // BN 0-2, 3-5, 6-8, 9-12
+    return int(k);
+  };
+  std::map<int, size_t> by_key;
+  for (size_t k = 0; k < prunable.size(); ++k) {
+    const size_t i = prunable[k];
+    const int key = group_key(k, i);
     size_t g;
-    if (cfg.scope == Scope::kStage && by_stage.count(layers[i].stage)) {
-      g = by_stage[layers[i].stage];
+    if (by_key.count(key)) {
+      g = by_key[key];
     } else {
       g = d.groups.size();
       GroupResult gr;
       gr.stage = layers[i].stage;
-      gr.name = cfg.scope == Scope::kStage ? "stage" + std::to_string(gr.stage) : layers[i].name;
+      gr.name = cfg.scope == Scope::kStage     ? "stage" + std::to_string(gr.stage)
+                : cfg.scope == Scope::kAuthors ? "group" + std::to_string(key)
+                                               : layers[i].name;
       d.groups.push_back(gr);
-      by_stage[layers[i].stage] = g;
+      by_key[key] = g;
     }
     d.groups[g].layers.push_back(i);
     d.layers[i].group = int(g);
@@ -352,6 +369,34 @@ Decision decide_slimming_count(const std::vector<LayerGammas>& layers, int64_t p
   totals(&d);
   d.rule = strf("Network Slimming at an exact count: the %lld smallest |gamma| of %zu prunable channels, floor %s",
                 (long long)prune, all.size(), floor.str().c_str());
+  return d;
+}
+
+Decision decide_random_counts(const std::vector<LayerGammas>& layers, const std::map<std::string, int64_t>& kept,
+                              uint64_t seed) {
+  Decision d;
+  d.method = "random";
+  d.rule = strf("random channels (seed %llu) at given per-layer counts; |gamma| ignored", (unsigned long long)seed);
+  Floor none;  // the counts decide; each is checked to be >= 1 below
+  auto prunable = start(&d, layers, none);
+  std::mt19937_64 rng(seed);
+  for (size_t i : prunable) {
+    const auto& l = layers[i];
+    auto it = kept.find(l.name);
+    if (it == kept.end()) throw Error("random pruning: no kept count for layer " + l.name);
+    const auto n = int64_t(l.channels.size());
+    if (it->second < 1 || it->second > n)
+      throw Error(strf("random pruning: layer %s would keep %lld of its %lld channels in use", l.name.c_str(),
+                       (long long)it->second, (long long)n));
+    std::vector<size_t> order(l.channels.size());
+    std::iota(order.begin(), order.end(), size_t(0));
+    std::shuffle(order.begin(), order.end(), rng);
+    std::vector<uint8_t> keep(l.channels.size(), 0);
+    for (int64_t k = 0; k < it->second; ++k) keep[order[size_t(k)]] = 1;
+    d.layers[i].floor = 1;
+    finish_layer(&d, layers, i, keep, 0.0);
+  }
+  totals(&d);
   return d;
 }
 

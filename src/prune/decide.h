@@ -18,6 +18,7 @@
 // |gamma|; a layer's result says whether it acted. Layers that are not
 // prunable (DenseNet's first BN) keep everything and join no group.
 #include <cstdint>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -25,7 +26,11 @@
 
 namespace msprune::prune {
 
-enum class Scope { kLayer, kStage };
+// kAuthors: the grouping of the authors' VGG script (bslsbdd/MeanShift-
+// Pruning): BN 0-2, 3-5, 6-8 and 9-12 of VGG-16, which does not follow
+// VGG-16's stages (BN 0-1, 2-3, 4-6, 7-9, 10-12); for VGG-16 only. We cluster
+// |gamma| there, not the script's signed gamma.
+enum class Scope { kLayer, kStage, kAuthors };
 const char* scope_name(Scope s);
 
 // --min-keep: a fraction (0 < f < 1) of each layer's channels in use, or a
@@ -118,6 +123,14 @@ std::string meanshift_level_name(const Decision& level0, int level);
 // The most channels decide_slimming_count can prune: every prunable channel
 // the floor does not reserve.
 int64_t max_prunable(const std::vector<LayerGammas>& layers, const Floor& floor);
+
+// A random-channel control: in every prunable layer, keep exactly
+// `kept[name]` channels (e.g. another decision's per-layer counts) chosen
+// uniformly at random (std::mt19937_64 seeded with `seed`), ignoring |gamma|.
+// Throws if a prunable layer is missing from `kept` or its count is outside
+// [1, channels in use].
+Decision decide_random_counts(const std::vector<LayerGammas>& layers, const std::map<std::string, int64_t>& kept,
+                              uint64_t seed);
 
 // Number of channels to prune for a target ratio (rounded to nearest).
 int64_t count_for_ratio(const std::vector<LayerGammas>& layers, double ratio);

@@ -55,6 +55,8 @@ json make_report(const ReportInputs& in) {
     opt["quantile"] = d.meanshift.quantile;
     opt["policy"] = d.meanshift.policy;
     opt["bin_seeding"] = true;
+  } else if (d.method == "random") {
+    opt["per_layer_counts_from"] = in.match_path;
   } else if (d.target_pruned >= 0) {
     opt["target_pruned"] = d.target_pruned;
     if (!in.match_path.empty()) opt["match"] = in.match_path;
@@ -156,14 +158,14 @@ std::string report_text(const json& r) {
       }
     }
     // At an exact count a layer that lost nothing has no threshold of its own.
-    bool no_cut = r["options"].contains("target_pruned") && kept == total;
+    bool no_cut = (r["options"].contains("target_pruned") && kept == total) || r["method"] == "random";
     row.push_back(!l["prunable"].get<bool>() ? "not pruned" : no_cut ? "-" : strf("%.4g", l["threshold"].get<double>()));
     row.insert(row.end(), {std::to_string(kept), std::to_string(total), pct(double(kept) / double(total)),
                            l["floor_acted"].get<bool>() ? "acted (" + std::to_string(l["floor"].get<int64_t>()) + ")" : ""});
     t.add(row);
   }
   out += t.str() + "\n";
-  if (ms && r["options"]["scope"] == "stage") {
+  if (ms && r["options"]["scope"] != "layer") {
     Table g({"group", "layers", "n", "bandwidth", "centres (count), by value", "threshold"});
     for (const auto& gr : r["groups"]) {
       std::vector<std::pair<double, int64_t>> cs;
@@ -198,22 +200,47 @@ std::string report_text(const json& r) {
   return out;
 }
 
+namespace {
+// Throws unless `report` is a pruning report made for `net`'s configuration.
+void check_report_for(const json& report, const models::Net& net, const std::string& path) {
+  if (!report.is_object() || report.value("format", "") != "msprune-prune-report")
+    throw Error(path + ": not an msprune pruning report (write one with --report)");
+  if (report.value("version", 0) != kReportVersion)
+    throw Error(path + ": pruning report version " + report.value("version", json(0)).dump() + " not supported");
+  models::ModelSpec theirs = models::ModelSpec::from_json(report.at("model").at("spec"));
+  if (theirs.to_json() != net->spec().to_json())
+    throw Error(path + ": the report was made for " + theirs.name() + " with channels " + json(theirs.cfg).dump() +
+                ", not for this model (" + net->spec().name() + ", " + json(net->spec().cfg).dump() + ")");
+}
+}  // namespace
+
 int64_t pruned_count_to_match(const json& report, const models::Net& net, const std::string& path) {
   try {
-    if (!report.is_object() || report.value("format", "") != "msprune-prune-report")
-      throw Error(path + ": not an msprune pruning report (write one with --report)");
-    if (report.value("version", 0) != kReportVersion)
-      throw Error(path + ": pruning report version " + report.value("version", json(0)).dump() + " not supported");
-    models::ModelSpec theirs = models::ModelSpec::from_json(report.at("model").at("spec"));
-    if (theirs.to_json() != net->spec().to_json())
-      throw Error(path + ": the report was made for " + theirs.name() + " with channels " +
-                  json(theirs.cfg).dump() + ", not for this model (" + net->spec().name() + ", " +
-                  json(net->spec().cfg).dump() + ")");
+    check_report_for(report, net, path);
     int64_t before = report.at("totals").at("channels").at("before").get<int64_t>();
     int64_t pruned = report.at("totals").at("channels").at("pruned").get<int64_t>();
     if (pruned < 0 || pruned > before) throw Error(path + ": report says it pruned " + std::to_string(pruned) + " of " +
                                                    std::to_string(before) + " channels");
     return pruned;
+  } catch (const json::exception& e) {
+    throw Error(path + ": malformed pruning report (" + e.what() + ")");
+  }
+}
+
+std::map<std::string, int64_t> kept_counts_to_match(const json& report, const models::Net& net,
+                                                    const std::string& path) {
+  try {
+    check_report_for(report, net, path);
+    std::map<std::string, int64_t> kept;
+    for (const auto& l : report.at("layers")) {
+      if (!l.at("prunable").get<bool>()) continue;
+      const auto k = l.at("kept").get<int64_t>(), n = l.at("total").get<int64_t>();
+      if (k < 1 || k > n)
+        throw Error(path + ": layer " + l.at("name").get<std::string>() + " keeps " + std::to_string(k) + " of " +
+                    std::to_string(n) + " channels");
+      kept[l.at("name").get<std::string>()] = k;
+    }
+    return kept;
   } catch (const json::exception& e) {
     throw Error(path + ": malformed pruning report (" + e.what() + ")");
   }
@@ -244,7 +271,7 @@ std::vector<fs::path> write_plots(const Decision& d, const std::vector<LayerGamm
     Hist h{"all", {}, {}, d.global_threshold, ""};
     for (const auto& l : layers)
       if (l.prunable) h.values.insert(h.values.end(), l.abs_gamma.begin(), l.abs_gamma.end());
-    h.info = "one global threshold";
+    h.info = d.method == "random" ? "random channels, |gamma| not used" : "one global threshold";
     hists.push_back(std::move(h));
   }
   std::vector<fs::path> files;

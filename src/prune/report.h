@@ -26,6 +26,7 @@
 // reduction = 1 - after / before and ratio = before / after. Fields are only
 // ever added: version 1 readers keep working.
 #include <filesystem>
+#include <map>
 #include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
@@ -59,6 +60,11 @@ std::string report_text(const nlohmann::json& report);
 // run pruned. Throws msprune::Error unless `report` is a pruning report made
 // for a network with `net`'s configuration.
 int64_t pruned_count_to_match(const nlohmann::json& report, const models::Net& net, const std::string& report_path);
+
+// For `--method random --match REPORT`: each prunable layer's kept count in
+// the report's run (same checks as above).
+std::map<std::string, int64_t> kept_counts_to_match(const nlohmann::json& report, const models::Net& net,
+                                                    const std::string& report_path);
 
 // Writes the pictures (extension ".png" or ".svg") into `dir`; returns the
 // files written. A missing gnuplot is an error naming the problem.

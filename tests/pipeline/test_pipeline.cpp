@@ -5,11 +5,13 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <cmath>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <memory>
 #include <nlohmann/json.hpp>
 
@@ -148,6 +150,69 @@ TEST(Pipeline, TinyVggEndToEndThenResume) {
   fs::remove_all(out);
 }
 
+TEST(Pipeline, CurvePutsEveryMethodOnTheSameAxes) {
+  if (!data_dir()) GTEST_SKIP() << "MSPRUNE_DATA not set";
+  fs::path out = fs::temp_directory_path() / "msprune_pipeline_curve";
+  fs::remove_all(out);
+  // VGG-16 (so that the authors' grouping applies), tiny and short.
+  CmdResult r = run(std::string("pipeline --arch vgg --depth 16 --width 0.125 --preset quick --epochs 1 ") +
+                    "--finetune-epochs 1 --train-subset 256 --test-subset 128 --threads 1 --curve 0.6,0.3 " +
+                    "--fit-epc 700KiB --data " + data_dir() + " --out " + out.string() + " --json");
+  ASSERT_EQ(r.rc, 0) << r.err;
+  json rep = json::parse(r.out);
+  ASSERT_TRUE(rep.contains("curve"));
+  json cv = json::parse(std::ifstream(out / "curve.json"));
+  EXPECT_EQ(cv, rep["curve"]);
+  std::map<std::string, json> pts;
+  for (const auto& p : cv["points"]) pts[p["key"].get<std::string>()] = p;
+  for (const char* k : {"meanshift", "slimming-matched", "slimming-0.3", "slimming-0.6", "random", "authors"}) {
+    ASSERT_TRUE(pts.count(k)) << k;
+    EXPECT_GE(pts[k]["accuracy"].get<double>(), 0.0) << k;  // fine-tuned and evaluated
+    EXPECT_GE(pts[k]["accuracy_pruned"].get<double>(), 0.0) << k;
+    EXPECT_GT(pts[k]["macs_removed"].get<double>(), 0.0) << k;
+  }
+  // Slimming at the asked ratios (exact counts, rounded), in order along the axis.
+  EXPECT_NEAR(pts["slimming-0.3"]["channels_removed"].get<double>(), 0.3, 0.01);
+  EXPECT_NEAR(pts["slimming-0.6"]["channels_removed"].get<double>(), 0.6, 0.01);
+  EXPECT_LT(pts["slimming-0.3"]["params_removed"].get<double>(), pts["slimming-0.6"]["params_removed"].get<double>());
+  // The random control has mean shift's architecture exactly, other channels.
+  EXPECT_EQ(pts["random"]["params"], pts["meanshift"]["params"]);
+  EXPECT_EQ(pts["random"]["macs"], pts["meanshift"]["macs"]);
+  EXPECT_EQ(pts["random"]["method"], "random");
+  EXPECT_EQ(pts["authors"]["method"], "authors");
+  for (const char* f : {"plots/curve-macs.png", "plots/curve-params.png", "curve/random.ckpt", "curve/authors.ckpt"})
+    EXPECT_TRUE(fs::exists(out / f)) << f;
+  // --fit-epc: mean shift's model fits 700 KiB of enclave heap (the base,
+  // about 980 KiB, does not); at that EPC the base pages and it does not.
+  const json& fit = rep["prune"]["meanshift"]["fit_epc"];
+  ASSERT_TRUE(fit.is_object()) << rep["prune"]["meanshift"].dump();
+  EXPECT_EQ(fit["requested_bytes"], 700 * 1024);
+  EXPECT_LE(fit["reached_bytes"].get<int64_t>(), 700 * 1024);
+  EXPECT_GT(fit["base_bytes"].get<int64_t>(), 700 * 1024);
+  bool saw_fit_epc = false;
+  for (const auto& c : rep["enclave"]["cells"]) {
+    if (std::abs(c["epc_mib"].get<double>() - 0.684) > 1e-9 || c["mode"] != "paging") continue;
+    saw_fit_epc = true;
+    if (c["model"] == "base") {
+      EXPECT_GT(c["faults_per_inference"].get<double>(), 0.0);
+    } else if (c["model"] == "meanshift") {
+      EXPECT_EQ(c["faults_per_inference"].get<double>(), 0.0);
+    }
+  }
+  EXPECT_TRUE(saw_fit_epc) << rep["enclave"].dump();
+  std::ifstream md(out / "report.md");
+  std::string text((std::istreambuf_iterator<char>(md)), std::istreambuf_iterator<char>());
+  EXPECT_NE(text.find("## Accuracy against size"), std::string::npos);
+  EXPECT_NE(text.find("`--fit-epc`"), std::string::npos);
+  // Resume: nothing reruns.
+  r = run(std::string("pipeline --arch vgg --depth 16 --width 0.125 --preset quick --epochs 1 ") +
+          "--finetune-epochs 1 --train-subset 256 --test-subset 128 --threads 1 --curve 0.6,0.3 --fit-epc 700KiB " +
+          "--data " + data_dir() + " --out " + out.string() + " --json --resume");
+  ASSERT_EQ(r.rc, 0) << r.err;
+  for (const auto& s : json::parse(r.out)["steps"]) EXPECT_EQ(s["status"], "skipped") << s["step"];
+  fs::remove_all(out);
+}
+
 TEST(Pipeline, BadArgumentsAreRefused) {
   CmdResult r = run("pipeline --arch vgg --preset fast --out /tmp/msprune_pipeline_bad --data /nonexistent");
   EXPECT_NE(r.rc, 0);
@@ -161,6 +226,18 @@ TEST(Pipeline, BadArgumentsAreRefused) {
   EXPECT_NE(r.rc, 0);
   EXPECT_NE(r.err.find("/nonexistent"), std::string::npos) << r.err;
   EXPECT_FALSE(fs::exists("/tmp/msprune_pipeline_bad"));
+  r = run("pipeline --arch vgg --preset quick --out /tmp/msprune_pipeline_bad --data /nonexistent --fit-epc 12XB");
+  EXPECT_NE(r.rc, 0);
+  EXPECT_NE(r.err.find("12XB"), std::string::npos) << r.err;
+  EXPECT_FALSE(fs::exists("/tmp/msprune_pipeline_bad"));
+  // A bad --curve is named before anything is created.
+  for (const char* bad : {"0.3,abc", "1.5", "0.2,0.2", "", "0"}) {
+    r = run(std::string("pipeline --arch vgg --preset quick --out /tmp/msprune_pipeline_bad --data /nonexistent --curve '") +
+            bad + "'");
+    EXPECT_NE(r.rc, 0) << bad;
+    EXPECT_NE(r.err.find("--curve"), std::string::npos) << bad << ": " << r.err;
+    EXPECT_FALSE(fs::exists("/tmp/msprune_pipeline_bad"));
+  }
 }
 
 TEST(Inspect, VerifiesGoodFilesAndNamesTheProblemInBadOnes) {

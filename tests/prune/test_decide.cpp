@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include <filesystem>
+#include <map>
 
 #include "cluster/threshold.h"
 #include "prune/decide.h"
@@ -253,4 +254,67 @@ TEST(Report, HoldsWhatTheIssueAsksFor) {
   for (const auto& f : files) EXPECT_GT(fs::file_size(f), 1000u) << f;
   EXPECT_THROW(write_plots(d, layers, "vgg11", dir, ".jpg", false), Error);
   fs::remove_all(dir);
+}
+
+TEST(MeanShift, AuthorsScopeGroupsVgg16AsTheirScriptDoes) {
+  torch::set_num_threads(1);
+  torch::manual_seed(4);
+  auto net = models::build_model(models::default_spec(Arch::kVgg, 16, 0.125));
+  // Layer i's |gamma|: half near 0.01 * (i + 1), half near 1.
+  set_gammas(net, [](size_t i, int64_t c) { return c % 2 ? 1.0 + 0.001 * double(c) : 0.01 * double(i + 1); });
+  MeanShiftConfig cfg{Scope::kAuthors, 0.1, "min-centre", {}};
+  auto d = decide_meanshift(collect_gammas(net), cfg);
+  ASSERT_EQ(d.groups.size(), 4u);
+  const std::vector<std::vector<size_t>> want = {{0, 1, 2}, {3, 4, 5}, {6, 7, 8}, {9, 10, 11, 12}};
+  for (size_t g = 0; g < 4; ++g) {
+    EXPECT_EQ(d.groups[g].layers, want[g]) << g;
+    EXPECT_EQ(d.groups[g].name, "group" + std::to_string(g));
+  }
+  // VGG-16's stages group differently (BN 0-1, 2-3, 4-6, 7-9, 10-12).
+  auto st = decide_meanshift(collect_gammas(net), {Scope::kStage, 0.1, "min-centre", {}});
+  EXPECT_EQ(st.groups.size(), 5u);
+  // Other networks are refused with the reason.
+  try {
+    decide_meanshift(collect_gammas(random_net(Arch::kVgg, 3)), cfg);  // VGG-11
+    FAIL() << "VGG-11 accepted";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("13 BN layers"), std::string::npos) << e.what();
+  }
+  EXPECT_STREQ(scope_name(Scope::kAuthors), "authors");
+}
+
+TEST(RandomControl, KeepsTheGivenCountsWithSeededChoices) {
+  torch::set_num_threads(1);
+  for (Arch a : {Arch::kVgg, Arch::kPreResNet, Arch::kDenseNet}) {
+    auto net = random_net(a, 31);
+    auto layers = collect_gammas(net);
+    auto ms = decide_meanshift(layers, default_meanshift_config(a));
+    std::map<std::string, int64_t> kept;
+    for (const auto& l : ms.layers)
+      if (l.prunable) kept[l.name] = l.kept;
+    auto r1 = decide_random_counts(layers, kept, 7), r2 = decide_random_counts(layers, kept, 7),
+         r3 = decide_random_counts(layers, kept, 8);
+    EXPECT_EQ(r1.method, "random");
+    for (size_t i = 0; i < layers.size(); ++i) {
+      if (!layers[i].prunable) {
+        EXPECT_EQ(r1.layers[i].kept, r1.layers[i].total);
+        continue;
+      }
+      EXPECT_EQ(r1.layers[i].kept, kept[layers[i].name]) << layers[i].name;
+      EXPECT_EQ(kept_in_use(layers[i], r1.masks[i]), kept[layers[i].name]);
+    }
+    EXPECT_EQ(r1.masks, r2.masks);  // same seed, same draw
+    EXPECT_NE(r1.masks, r3.masks);  // another seed, another draw
+    EXPECT_EQ(r1.prunable_after, ms.prunable_after);
+    EXPECT_NE(r1.masks, ms.masks);  // |gamma| is not what chose
+    check_masks(layers, r1.masks);
+    EXPECT_LT(max_diff_compact_vs_masked(net, r1.masks), 1e-5);
+    // Counts that do not fit the layer, or a missing layer, are refused.
+    auto bad = kept;
+    bad.begin()->second = 0;
+    EXPECT_THROW(decide_random_counts(layers, bad, 7), Error);
+    bad = kept;
+    bad.erase(bad.begin());
+    EXPECT_THROW(decide_random_counts(layers, bad, 7), Error);
+  }
 }
