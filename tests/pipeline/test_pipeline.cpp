@@ -3,6 +3,7 @@
 // skipped on --resume, a damaged output is redone, and an existing run is
 // not clobbered without --resume. Also `msprune inspect`.
 #include <gtest/gtest.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <cmath>
@@ -30,7 +31,8 @@ struct CmdResult {
 };
 
 CmdResult run(const std::string& args) {
-  fs::path dir = fs::temp_directory_path() / "msprune_pipeline_test_io";
+  // One folder per process: CTest runs this binary's tests side by side.
+  fs::path dir = fs::temp_directory_path() / ("msprune_pipeline_test_io." + std::to_string(::getpid()));
   fs::create_directories(dir);
   std::string cmd = std::string(MSPRUNE_BIN) + " " + args + " >" + (dir / "out").string() + " 2>" + (dir / "err").string();
   int rc = std::system(cmd.c_str());
