@@ -101,13 +101,13 @@ void add_inspect_command(CLI::App& app) {
              op.macs ? human_count(double(op.macs)) : "", op.weight_bytes ? human_bytes(double(op.weight_bytes)) : ""});
     }
     std::printf("%s", t.str().c_str());
+    const uint64_t heap = exporter::enclave_heap_bytes(m);
     std::printf("parameters   %s (%llu)\nMACs         %s (%llu)\nweights      %s\nactivations  %s\narena        %s (%llu bytes, known before inference)\nfile         %s\nenclave heap %s (%llu bytes: file rounded up to 64 + arena)\ncontent hash %s\n",
                 human_count(double(params)).c_str(), (unsigned long long)params, human_count(double(m.total_macs())).c_str(),
                 (unsigned long long)m.total_macs(), human_bytes(double(m.weights_bytes())).c_str(),
                 human_bytes(double(m.activation_bytes())).c_str(), human_bytes(double(m.arena_bytes())).c_str(),
                 (unsigned long long)m.arena_bytes(), human_bytes(double(m.file_bytes())).c_str(),
-                human_bytes(double(exporter::enclave_heap_bytes(m))).c_str(),
-                (unsigned long long)exporter::enclave_heap_bytes(m), hex(m.content_hash(), 32).c_str());
+                human_bytes(double(heap)).c_str(), (unsigned long long)heap, hex(m.content_hash(), 32).c_str());
   });
 }
 

@@ -41,6 +41,15 @@ bool same_file(const std::string& a, const std::string& b) {
   return fs::weakly_canonical(a, ec) == fs::weakly_canonical(b, ec);
 }
 
+// The pruning report given to --match (size-capped, must parse as JSON; the
+// caller checks its content).
+nlohmann::json read_report(const std::string& path) {
+  auto bytes = read_file_bytes(path, 64u << 20);
+  nlohmann::json rep = nlohmann::json::parse(bytes.begin(), bytes.end(), nullptr, false);
+  if (rep.is_discarded()) throw Error(path + ": not valid JSON (expected a report written by prune --report)");
+  return rep;
+}
+
 void run_prune(const PruneCli& c) {
   train::set_threads(c.threads);
   // Outputs must not overwrite the input (nothing already saved is lost).
@@ -85,10 +94,8 @@ void run_prune(const PruneCli& c) {
   prune::Decision d;
   nlohmann::json fit_json;
   if (rnd) {
-    auto bytes = read_file_bytes(c.match, 64u << 20);
-    nlohmann::json rep = nlohmann::json::parse(bytes.begin(), bytes.end(), nullptr, false);
-    if (rep.is_discarded()) throw Error(c.match + ": not valid JSON (expected a report written by prune --report)");
-    d = prune::decide_random_counts(layers, prune::kept_counts_to_match(rep, ck.model, c.match), c.seed);
+    d = prune::decide_random_counts(layers, prune::kept_counts_to_match(read_report(c.match), ck.model, c.match),
+                                    c.seed);
   } else if (ms) {
     auto cfg = prune::default_meanshift_config(ck.model->spec().arch);
     if (c.scope == "layer") cfg = {prune::Scope::kLayer, 0.3, cfg.policy, cfg.floor};
@@ -114,10 +121,7 @@ void run_prune(const PruneCli& c) {
   } else {
     int64_t n;
     if (!given_ratio) {
-      auto bytes = read_file_bytes(c.match, 64u << 20);
-      nlohmann::json rep = nlohmann::json::parse(bytes.begin(), bytes.end(), nullptr, false);
-      if (rep.is_discarded()) throw Error(c.match + ": not valid JSON (expected a report written by prune --report)");
-      n = prune::pruned_count_to_match(rep, ck.model, c.match);
+      n = prune::pruned_count_to_match(read_report(c.match), ck.model, c.match);
     } else {
       n = prune::count_for_ratio(layers, c.target_ratio);
     }
