@@ -79,6 +79,12 @@ TEST(RuntimeKernels, Conv2dMatchesReference) {
   shapes.push_back({36, 12, 8, 8, 3, 1, 1});   // DenseNet growth layers (CONV_QUAD)
   shapes.push_back({42, 12, 4, 4, 3, 1, 1});   // ... with a pruned (not /4) input
   shapes.push_back({21, 20, 3, 5, 1, 1, 0});
+  // Rows several tiles wide with a short last tile, shares that start and end
+  // mid-row (parts 3), and PreResNet's thin pruned layers.
+  shapes.push_back({7, 7, 11, 19, 1, 1, 0});
+  shapes.push_back({7, 32, 7, 22, 3, 1, 1});
+  shapes.push_back({10, 3, 9, 32, 1, 1, 0});
+  shapes.push_back({9, 40, 10, 21, 3, 2, 1});
   // (layout, block): CONV_PACKED blocks 16..64 step 16, CONV_QUAD 4..64 step 4.
   std::vector<std::pair<bool, int>> layouts;
   for (int block : {16, 32, 48, 64}) layouts.push_back({false, block});

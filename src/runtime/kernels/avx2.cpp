@@ -2,6 +2,7 @@
 // -mfma; only called after best_kernel_level() saw AVX2 and FMA on this CPU).
 #include <immintrin.h>
 
+#include <algorithm>
 #include <array>
 #include <utility>
 

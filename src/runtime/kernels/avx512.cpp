@@ -2,6 +2,7 @@
 // -mfma; only called after best_kernel_level() saw AVX-512F on this CPU).
 #include <immintrin.h>
 
+#include <algorithm>
 #include <array>
 #include <utility>
 
