@@ -526,9 +526,13 @@ bool prefer_quad_layout(int out_channels, int in_channels, int kernel) {
   // per output (K²·I). Given those, it wins where CONV_PACKED is held back:
   // with at most 16 outputs (one vector: a broadcast per FMA), or where
   // padding to 16 wastes clearly more lanes than padding to 4 (by 10%; at
-  // equal lane use CONV_PACKED is a few percent faster).
-  if (out_channels < 1 || in_channels < 1 || in_channels * kernel * kernel < 32) return false;
-  if (out_channels <= 16) return true;
+  // equal lane use CONV_PACKED is a few percent faster). With at most 16
+  // outputs four input channels are enough (pruned 1×1 layers at 32×32,
+  // e.g. 7→7 2.2 against 2.6 µs, 10→3 2.2 against 3.1 µs; docs/results.md);
+  // with fewer, a quad is mostly zeros (3→7 3×3: 7.5 against 6.8 µs).
+  if (out_channels < 1 || in_channels < 1) return false;
+  if (out_channels <= 16) return in_channels >= 4;
+  if (in_channels * kernel * kernel < 32) return false;
   const double o = out_channels, i = in_channels;
   const double packed_use = o / ((out_channels + 15) / 16 * 16);
   const double quad_use = o * i / (double((out_channels + 3) / 4 * 4) * double((in_channels + 3) / 4 * 4));

@@ -187,7 +187,10 @@ TEST(RuntimeModels, AutoLayoutFollowsTheMeasuredRule) {
   EXPECT_TRUE(msm::prefer_quad_layout(12, 456, 3));
   EXPECT_TRUE(msm::prefer_quad_layout(16, 64, 1));    // one vector of outputs
   EXPECT_TRUE(msm::prefer_quad_layout(21, 37, 3));    // 21 of 32 packed lanes used
-  EXPECT_FALSE(msm::prefer_quad_layout(12, 3, 3));    // too few terms per output
+  EXPECT_FALSE(msm::prefer_quad_layout(12, 3, 3));    // a quad would be mostly zeros
+  EXPECT_TRUE(msm::prefer_quad_layout(7, 7, 1));      // pruned thin 1x1 layers
+  EXPECT_FALSE(msm::prefer_quad_layout(16, 1, 1));
+  EXPECT_FALSE(msm::prefer_quad_layout(32, 7, 1));    // too few terms per output
   EXPECT_FALSE(msm::prefer_quad_layout(24, 24, 1));
   EXPECT_FALSE(msm::prefer_quad_layout(32, 128, 1));  // no padding to save
   EXPECT_FALSE(msm::prefer_quad_layout(64, 64, 3));

@@ -53,7 +53,7 @@ msm::Tensor build_sink(Twin& t) {
   auto c = t.conv(b, 2, 3, 1, 1, false);           // CONV_QUAD (2 outputs, 4x3x3 terms)
   auto d = t.concat({a, c});                       // 6 channels, in place
   auto e = t.pool(d, 2, 2, true);                  // 3x3
-  auto f = t.conv(e, 6, 1, 2, 0, false);           // 2x2
+  auto f = t.conv(e, 6, 1, 2, 0, false);           // 2x2, CONV_QUAD (<= 16 outputs, >= 4 inputs)
   auto g = t.add(f, t.pool(d, 3, 3, false), true); // 2x2
   auto l = t.linear(t.gap(g), 3);
   return t.softmax(l);
@@ -104,8 +104,8 @@ TEST(RuntimeVerify, WriterOutputLoads) {
     packed += tensor(f, i).layout == fmt::kConvPacked && tensor(f, i).kind == fmt::kWeight;
     quad += tensor(f, i).layout == fmt::kConvQuad && tensor(f, i).kind == fmt::kWeight;
   }
-  EXPECT_EQ(packed, 2);
-  EXPECT_EQ(quad, 1);
+  EXPECT_EQ(packed, 1);
+  EXPECT_EQ(quad, 2);
 }
 
 // Version 1 files (before CONV_QUAD) still load; a CONV_QUAD tensor in one does not.
