@@ -38,36 +38,50 @@
 //   every lane does useful work when O is a multiple of 4 (DenseNet's growth
 //   12); the 4 partial sums per output are added once, after the loop.
 
-// A run of tiles of NP output pixels. Rows at least NP wide: the pixels are
-// taken in row-major order, so a tile may wrap onto the next row (at most
-// once); pixel p sits at in_off[p] = p · step, plus `jump` (the border
-// between rows) once the row has ended. Narrower rows: a tile is whole rows,
-// in_off[p] holds their layout and no tile wraps. Either way the
-// micro-kernel needs no per-pixel pointers from the driver: building those
-// per tile cost more than the arithmetic of a 7-channel 1×1 conv at 32×32
-// (measured: 2.1 of its 4.4 µs), and cutting tiles at row ends instead
-// costs wide layers at 8×8 a third more passes over their weights.
+// A run of tiles of NP output pixels, taken in row-major order: pixel p of
+// a tile sits p steps after its first pixel, plus one `jump` (the border
+// between rows) for every row end it lies past; a tile may wrap onto the
+// next row, several times when rows are narrower than a tile. The
+// micro-kernel works the offsets out once per tile from the tile's column:
+// building per-pixel pointers in the driver instead cost more than the
+// arithmetic of a thin 1×1 conv (measured at 32×32: 2.1 of a 1→16 conv's
+// 3.4 µs), and cutting tiles at row ends costs small maps more passes over
+// the weights (64→64 3×3 at 8×8: +43%).
 struct ConvTile {
-  const float* in;        // first tile, pixel 0: input at tap (0, 0), channel 0
-  float* out;             // first tile, pixel 0: output at the sub-block's first channel
-  const int64_t* in_off;  // per pixel of a tile, from its pixel 0 (before any wrap)
-  const int64_t* out_off;
-  int64_t in_adv, out_adv;    // from one tile to the next (before any wrap)
+  const float* in;  // first tile, pixel 0: input at tap (0, 0), channel 0
+  float* out;       // first tile, pixel 0: output at the sub-block's first channel
+  int64_t in_step, out_step;  // from one pixel to the next within a row
   int64_t in_jump, out_jump;  // added past the end of a row
-  int width, ox;              // row width (huge: tiles never wrap); first tile's column
+  int width, ox;              // row width; the first tile's column
   int tiles;
 };
 
-// The current tile of a run and its row position.
+// Moves (in, out, ox) from one tile's first pixel to the next tile's, np on.
+inline void step_tile(const ConvTile& t, int np, const float** in, float** out, int* ox) {
+  *in += np * t.in_step, *out += np * t.out_step, *ox += np;
+  while (*ox >= t.width) *ox -= t.width, *in += t.in_jump, *out += t.out_jump;
+}
+
+// The current tile of a run: its first pixel and column, and the offsets of
+// its NP pixels from there.
+template <int NP>
 struct TileCursor {
   const float* in;
   float* out;
   int ox;
-  explicit TileCursor(const ConvTile& t) : in(t.in), out(t.out), ox(t.ox) {}
-  int split(const ConvTile& t) const { return t.width - ox; }  // pixels before the wrap
-  void next(const ConvTile& t, int np) {
-    in += t.in_adv, out += t.out_adv, ox += np;
-    if (ox >= t.width) ox -= t.width, in += t.in_jump, out += t.out_jump;
+  int64_t in_off[NP], out_off[NP];
+  explicit TileCursor(const ConvTile& t) : in(t.in), out(t.out), ox(t.ox) { offsets(t); }
+  void offsets(const ConvTile& t) {
+    int64_t ji = 0, jo = 0;
+    int end = t.width - ox;  // first pixel past the row end
+    for (int p = 0; p < NP; ++p) {
+      if (p == end) ji += t.in_jump, jo += t.out_jump, end += t.width;
+      in_off[p] = p * t.in_step + ji, out_off[p] = p * t.out_step + jo;
+    }
+  }
+  void next(const ConvTile& t) {
+    step_tile(t, NP, &in, &out, &ox);
+    offsets(t);
   }
 };
 
@@ -110,9 +124,8 @@ inline void conv_micro(const ConvTile& t, const float* w, int bw, const int* tap
   // here GCC 12 spills the weight vectors of wider sub-blocks to the stack
   // and every FMA reloads them (measured: 7→32 1×1 at 32×32 25% slower).
   const int tiles = NV == 1 ? t.tiles : 1;
-  TileCursor c(t);
-  for (int tile = 0; tile < tiles; ++tile, c.next(t, NP)) {
-    const int split = c.split(t);
+  TileCursor<NP> c(t);
+  for (int tile = 0; tile < tiles; ++tile, c.next(t)) {
     T acc[NP][NV];
 #pragma GCC unroll 4
     for (int v = 0; v < NV; ++v)
@@ -120,14 +133,14 @@ inline void conv_micro(const ConvTile& t, const float* w, int bw, const int* tap
     const float* wp = w;
     for (int tap = 0; tap < taps; ++tap) {
       const float* ip[NP];
-      for (int p = 0; p < NP; ++p) ip[p] = c.in + t.in_off[p] + (p >= split ? t.in_jump : 0) + tap_off[tap];
+      for (int p = 0; p < NP; ++p) ip[p] = c.in + c.in_off[p] + tap_off[tap];
       for (int ci = 0; ci < ci_n; ++ci, wp += bw)  // one (tap, ci) row of the block
         fma_row(acc, wp, [&](int p) { return V::bcast(ip[p] + ci); });
     }
 #pragma GCC unroll 8
     for (int p = 0; p < NP; ++p)
 #pragma GCC unroll 4
-      for (int v = 0; v < NV; ++v) store_out(c.out + t.out_off[p] + (p >= split ? t.out_jump : 0) + v * L, acc[p][v], nvalid - v * L, relu);
+      for (int v = 0; v < NV; ++v) store_out(c.out + c.out_off[p] + v * L, acc[p][v], nvalid - v * L, relu);
   }
 }
 
@@ -143,16 +156,15 @@ inline void quad_micro(const ConvTile& t, const float* w, int row, const int* ta
   const int nout = nvalid < NV * L / 4 ? nvalid : NV * L / 4;
   const T z = V::zero();
   const T b = bias ? V::loadn(bias, nout) : z;
-  TileCursor c(t);
-  for (int tile = 0; tile < t.tiles; ++tile, c.next(t, NP)) {
-    const int split = c.split(t);
+  TileCursor<NP> c(t);
+  for (int tile = 0; tile < t.tiles; ++tile, c.next(t)) {
     T acc[NP][NV];
     for (int p = 0; p < NP; ++p)
       for (int v = 0; v < NV; ++v) acc[p][v] = z;
     const float* wp = w;
     for (int tap = 0; tap < taps; ++tap) {
       const float* ip[NP];
-      for (int p = 0; p < NP; ++p) ip[p] = c.in + t.in_off[p] + (p >= split ? t.in_jump : 0) + tap_off[tap];
+      for (int p = 0; p < NP; ++p) ip[p] = c.in + c.in_off[p] + tap_off[tap];
       for (int iq = 0; iq < full; ++iq, wp += row)  // one (tap, quad) row of the block
         fma_row(acc, wp, [&](int p) { return V::bcast4(ip[p] + 4 * iq); });
       if (rem != 0) {  // last, partial quad: the missing input channels read as 0
@@ -164,7 +176,7 @@ inline void quad_micro(const ConvTile& t, const float* w, int row, const int* ta
     for (int p = 0; p < NP; ++p) {
       T q[4] = {z, z, z, z};
       for (int v = 0; v < NV; ++v) q[v] = acc[p][v];
-      store_out(c.out + t.out_off[p] + (p >= split ? t.out_jump : 0), V::add(V::reduce4(q[0], q[1], q[2], q[3]), b), nout, relu);
+      store_out(c.out + c.out_off[p], V::add(V::reduce4(q[0], q[1], q[2], q[3]), b), nout, relu);
     }
   }
 }
@@ -220,29 +232,25 @@ void conv2d(const ConvArgs& a, int part, int parts) {
   int tap_off[9];
   for (int ky = 0; ky < k; ++ky)
     for (int kx = 0; kx < k; ++kx) tap_off[ky * k + kx] = ky * a.x.rs + kx * a.x.cs;
-  const int ho = a.y.h, wo = a.y.w;
-  const int64_t in_px = int64_t(a.stride) * a.x.cs, in_row = int64_t(a.stride) * a.x.rs;
+  const int wo = a.y.w;
+  const int64_t npix = int64_t(a.y.h) * wo;
   auto pixels = [quad](int nv) { return quad ? quad_tile_pixels(nv) : tile_pixels(nv); };
-  // Tiles for np pixels (see ConvTile): rows at least np wide are read as
-  // one row-major sequence cut every np pixels (the last tile shorter);
-  // narrower rows go np / wo whole rows to a tile (the last may have fewer).
-  auto rows_per_tile = [wo](int np) { return wo >= np ? 0 : np / wo; };
-  auto count = [&](int np) -> int64_t {
-    const int r = rows_per_tile(np);
-    return r ? (ho + r - 1) / r : (int64_t(ho) * wo + np - 1) / np;
-  };
 
   // Work items are (sub-block, tile) in that order; a share takes a
   // contiguous range, so each thread streams whole weight blocks.
   int64_t items = 0;
-  for_each_sub(o, a.block, quad, [&](int, int, int, int nv) { items += count(pixels(nv)); });
+  for_each_sub(o, a.block, quad, [&](int, int, int, int nv) { items += (npix + pixels(nv) - 1) / pixels(nv); });
   int64_t begin, end;
   split(items, part, parts, &begin, &end);
   int64_t base = 0;
   const int64_t ci_rows = quad ? (ci_n + 3) / 4 * 4 : ci_n;  // floats per tap per channel
+  ConvTile t;
+  t.in_step = int64_t(a.stride) * a.x.cs, t.out_step = a.y.cs;
+  t.in_jump = int64_t(a.stride) * a.x.rs - wo * t.in_step, t.out_jump = a.y.rs - wo * t.out_step;
+  t.width = wo;
   for_each_sub(o, a.block, quad, [&](int co0, int bw, int s, int nv) {
-    const int np = pixels(nv), rows = rows_per_tile(np);
-    const int64_t ntiles = count(np);
+    const int np = pixels(nv);
+    const int64_t ntiles = (npix + np - 1) / np;
     const int64_t t0 = begin > base ? begin - base : 0;
     const int64_t t1 = end - base < ntiles ? end - base : ntiles;
     base += ntiles;
@@ -252,40 +260,23 @@ void conv2d(const ConvArgs& a, int part, int parts) {
     const float* bias = a.bias ? a.bias + co0 + s : nullptr;
     const int valid = o - (co0 + s);
     const MicroFn* fns = (quad ? kQuadMicro : kMicro)[nv - 1].data();
-    int64_t in_off[kMaxTile], out_off[kMaxTile];
-    const int cols = rows ? wo : np;  // pixels per row of the offset table
-    for (int p = 0; p < np; ++p) {
-      const int r = p / cols, c = p - r * cols;
-      in_off[p] = r * in_row + c * in_px;
-      out_off[p] = int64_t(r) * a.y.rs + int64_t(c) * a.y.cs;
-    }
-    ConvTile t;
-    t.in_off = in_off, t.out_off = out_off;
-    t.in_adv = rows ? rows * in_row : np * in_px;
-    t.out_adv = rows ? int64_t(rows) * a.y.rs : int64_t(np) * a.y.cs;
-    t.in_jump = in_row - wo * in_px, t.out_jump = a.y.rs - int64_t(wo) * a.y.cs;
-    t.width = rows ? INT32_MAX / 2 : wo;
-    // Tiles [first, last) of this share, all with cnt pixels.
+    // Tiles [first, last) of this share, all of cnt pixels.
     auto run = [&](int64_t first, int64_t last, int cnt) {
       if (first >= last) return;
-      const int64_t p0 = rows ? first * rows * wo : first * np;  // first pixel, row-major
-      const int oy = int(p0 / wo), ox = int(p0 - int64_t(oy) * wo);
+      const int oy = int(first * np / wo), ox = int(first * np - int64_t(oy) * wo);
       t.in = a.x.at(oy * a.stride - a.pad, ox * a.stride - a.pad);
       t.out = a.y.at(oy, ox) + co0 + s;
-      t.ox = rows ? 0 : ox;
+      t.ox = ox;
       t.tiles = int(last - first);
       if (quad || nv == 1) return fns[cnt - 1](t, w, row, tap_off, taps, ci_n, bias, valid, a.relu);
-      TileCursor c(t);  // one call per tile: see conv_micro
-      for (int i = 0; i < t.tiles; ++i, c.next(t, np)) {
-        ConvTile one = t;
-        one.in = c.in, one.out = c.out, one.ox = c.ox, one.tiles = 1;
+      ConvTile one = t;  // one call per tile: see conv_micro
+      one.tiles = 1;
+      for (int i = 0; i < t.tiles; ++i, step_tile(one, np, &one.in, &one.out, &one.ox))
         fns[cnt - 1](one, w, row, tap_off, taps, ci_n, bias, valid, a.relu);
-      }
     };
-    // Every tile is full but perhaps the last.
-    const int last_cnt = rows ? (ho - int(ntiles - 1) * rows) * wo : int(int64_t(ho) * wo - (ntiles - 1) * np);
-    const int64_t tfull = last_cnt == (rows ? rows * wo : np) ? t1 : std::min(t1, ntiles - 1);
-    run(t0, tfull, rows ? rows * wo : np);
+    const int last_cnt = int(npix - (ntiles - 1) * np);  // every tile is full but perhaps the last
+    const int64_t tfull = last_cnt == np ? t1 : std::min(t1, ntiles - 1);
+    run(t0, tfull, np);
     run(std::max(t0, tfull), t1, last_cnt);
   });
 }
