@@ -44,12 +44,15 @@ run_one() {
       --schedule "$sched" --epochs "$epochs" --lr 0.1 --threads 1 --data "$DATA" --out "$d/base.ckpt" \
       --json --quiet "${resume[@]}" >>"$d/train.jsonl"
   fi
-  [[ -s "$d/eval.json" ]] || "$BIN" eval --model "$d/base.ckpt" --data "$DATA" --threads 1 --json --gamma-hist 40 \
+  # A step is redone when its output is older than the checkpoint it came from
+  # (a run resumed to more epochs rewrites base.ckpt).
+  fresh() { [[ -s "$1" && "$1" -nt "$2" ]]; }
+  fresh "$d/eval.json" "$d/base.ckpt" || "$BIN" eval --model "$d/base.ckpt" --data "$DATA" --threads 1 --json --gamma-hist 40 \
     --gamma-plot "$d/gamma.png" >"$d/eval.json"
   for policy in min-centre valley; do
-    [[ -s "$d/ms-$policy.json" ]] || "$BIN" prune --model "$d/base.ckpt" --method meanshift --policy "$policy" \
+    fresh "$d/ms-$policy.json" "$d/base.ckpt" || "$BIN" prune --model "$d/base.ckpt" --method meanshift --policy "$policy" \
       --out "$d/ms-$policy.ckpt" --report "$d/ms-$policy.json" --plots "$d/plots-$policy" --quiet >/dev/null
-    [[ -s "$d/ms-$policy-eval.json" ]] || "$BIN" eval --model "$d/ms-$policy.ckpt" --data "$DATA" --threads 1 \
+    fresh "$d/ms-$policy-eval.json" "$d/ms-$policy.ckpt" || "$BIN" eval --model "$d/ms-$policy.ckpt" --data "$DATA" --threads 1 \
       --json >"$d/ms-$policy-eval.json"
   done
   echo "sweep.sh: $name done" >&2
