@@ -1,14 +1,14 @@
 // msprune bench: side-by-side latency benchmarks. A thin dispatcher:
 //   --model CKPT           LibTorch against the runtime on one checkpoint
-//                          (src/export/bench_native.cpp)
+//                          (bench/native/bench_native.cpp)
 //   --tee emu --model A,B  models natively and inside the emulated enclave at
-//                          several EPC sizes (src/tee/bench.cpp, docs/tee.md)
+//                          several EPC sizes (bench/tee/bench.cpp, docs/tee.md)
 #include <cstdio>
 #include <sstream>
 
 #include "cli/commands.h"
-#include "export/bench_native.h"
-#include "tee/bench.h"
+#include "bench/native/bench_native.h"
+#include "bench/tee/bench.h"
 #include "util/atomic_file.h"
 #include "util/error.h"
 

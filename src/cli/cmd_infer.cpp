@@ -1,13 +1,13 @@
 // msprune infer: CIFAR test-set accuracy and per-image latency of a .msm model,
 // natively (the runtime in this process) or, with --tee emu, inside the
-// emulated enclave (the work is in src/tee/inference.cpp; this is the CLI).
+// emulated enclave (the work is in src/tee/host/inference.cpp; this is the CLI).
 #include <cstdio>
 #include <nlohmann/json.hpp>
 
 #include "cli/commands.h"
 #include "data/cifar.h"
-#include "tee/host.h"
-#include "tee/inference.h"
+#include "tee/host/host.h"
+#include "tee/host/inference.h"
 #include "util/error.h"
 #include "util/stats.h"
 #include "util/table.h"
