@@ -34,6 +34,10 @@ void add_bench_command(CLI::App& app);
 void add_meanshift_command(CLI::App& app);  // cmd_meanshift.cpp (issue 3)
 void add_inspect_command(CLI::App& app);    // cmd_inspect.cpp
 void add_pipeline_command(CLI::App& app);   // cmd_pipeline.cpp (issue 7)
+// The commands that need no LibTorch, all of which the front runs itself:
+// version, keygen, seal, attest, verify-report, infer, bench (--tee only),
+// meanshift, inspect (common.cpp).
+void add_torch_free_commands(CLI::App& app);
 
 // `bench --model CKPT` without --tee: LibTorch against the runtime. Each
 // executable defines it: msprune-torch runs the benchmark

@@ -37,6 +37,18 @@ void emit_result(const nlohmann::json& j, const std::string& text, const std::st
   else std::printf("%s", text.c_str());
 }
 
+void add_torch_free_commands(CLI::App& app) {
+  add_version_command(app);
+  add_keygen_command(app);
+  add_seal_command(app);
+  add_attest_command(app);
+  add_verify_report_command(app);
+  add_infer_command(app);
+  add_bench_command(app);
+  add_meanshift_command(app);
+  add_inspect_command(app);
+}
+
 int run_cli(CLI::App& app, int argc, char** argv) {
   app.require_subcommand(1);
   app.set_help_all_flag("--help-all", "Show help for every subcommand");

@@ -31,12 +31,12 @@ char** g_argv = nullptr;
   std::exit(1);
 }
 
-bool runs_here(int argc, char** argv) {
+// `app` holds the commands that need no LibTorch (add_torch_free_commands).
+bool runs_here(const CLI::App& app, int argc, char** argv) {
   if (argc < 2) return false;
   const std::string_view cmd = argv[1];
-  for (std::string_view c : {"version", "meanshift", "inspect", "keygen", "seal", "attest", "verify-report", "infer"})
-    if (cmd == c) return true;
-  if (cmd != "bench") return false;
+  if (app.get_subcommands([&](const CLI::App* sub) { return sub->check_name(argv[1]); }).empty()) return false;
+  if (cmd != "bench") return true;
   for (int i = 2; i < argc; ++i) {
     const std::string_view a = argv[i];
     if (a == "--tee" || a.substr(0, 6) == "--tee=") return true;
@@ -52,17 +52,8 @@ void run_native_bench_command(const NativeBenchArgs&) { hand_over_to_torch_half(
 
 int main(int argc, char** argv) {
   g_argv = argv;
-  if (!runs_here(argc, argv)) hand_over_to_torch_half();
-  using namespace msprune::cli;
-  CLI::App app{kCliDescription};
-  add_version_command(app);
-  add_keygen_command(app);
-  add_seal_command(app);
-  add_attest_command(app);
-  add_verify_report_command(app);
-  add_infer_command(app);
-  add_bench_command(app);
-  add_meanshift_command(app);
-  add_inspect_command(app);
-  return run_cli(app, argc, argv);
+  CLI::App app{msprune::cli::kCliDescription};
+  msprune::cli::add_torch_free_commands(app);
+  if (!runs_here(app, argc, argv)) hand_over_to_torch_half();
+  return msprune::cli::run_cli(app, argc, argv);
 }
