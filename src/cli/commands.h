@@ -5,12 +5,13 @@
 // returns 1.
 //
 // Two executables, so that commands which never touch a checkpoint start
-// without loading LibTorch (about half a second):
+// without loading LibTorch (which takes a second or more; docs/startup.md):
 //   msprune        front.cpp: runs the commands that need no LibTorch itself
-//                  and hands every other command line, unchanged, to
+//                  (add_torch_free_commands) and hands every other command
+//                  line, unchanged, to
 //   msprune-torch  main.cpp: every command (linked with LibTorch).
 // Users and scripts run msprune only; the front decides from the command line
-// alone (front.cpp says which commands), before parsing it.
+// alone, before parsing it.
 #include <CLI/CLI.hpp>
 #include <cstdint>
 #include <nlohmann/json_fwd.hpp>
