@@ -5,9 +5,9 @@
 #include <nlohmann/json.hpp>
 
 #include "cli/commands.h"
-#include "tee/host.h"
-#include "tee/inference.h"
-#include "tee/report.h"
+#include "tee/host/host.h"
+#include "tee/host/inference.h"
+#include "tee/enclave/report.h"
 #include "util/atomic_file.h"
 #include "util/error.h"
 #include "util/table.h"

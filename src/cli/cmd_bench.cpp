@@ -1,15 +1,14 @@
 // msprune bench: side-by-side latency benchmarks. A thin dispatcher:
 //   --model CKPT           LibTorch against the runtime on one checkpoint
-//                          (src/export/bench_native.cpp)
+//                          (bench/native/bench_native.cpp, run by
+//                          run_native_bench_command: msprune-torch only)
 //   --tee emu --model A,B  models natively and inside the emulated enclave at
-//                          several EPC sizes (src/tee/bench.cpp, docs/tee.md)
+//                          several EPC sizes (bench/tee/bench.cpp, docs/tee.md)
 #include <cstdio>
 #include <sstream>
 
+#include "bench/tee/bench.h"
 #include "cli/commands.h"
-#include "export/bench_native.h"
-#include "tee/bench.h"
-#include "util/atomic_file.h"
 #include "util/error.h"
 
 namespace msprune::cli {
@@ -40,12 +39,6 @@ std::vector<double> parse_epc_list(const std::string& s) {
   }
   if (out.empty()) throw Error("--epc-mib: no sizes given");
   return out;
-}
-
-void emit(const nlohmann::json& j, const std::string& text, const std::string& out, bool json) {
-  if (!out.empty()) atomic_write_bytes(out, j.dump(2) + "\n");
-  if (json) std::printf("%s\n", j.dump().c_str());
-  else std::printf("%s", text.c_str());
 }
 
 }  // namespace
@@ -108,19 +101,19 @@ void add_bench_command(CLI::App& app) {
     for (CLI::Option* opt : tee ? native_only : tee_only)
       if (opt->count()) throw Error(opt->get_name() + (tee ? " does not apply with --tee" : " needs --tee emu"));
     if (!tee) {
-      exporter::NativeBenchOptions n;
+      NativeBenchArgs n;
       n.model = o->models;
+      n.out = o->out;
+      n.runs = o->runs;
+      n.warmup = o->warmup;
       n.batch = o->batch;
       n.threads = o->threads;
-      if (o->runs > 0) n.runs = o->runs;
-      if (o->warmup >= 0) n.warmup = o->warmup;
       n.block = o->block;
       n.inputs = o->inputs;
       n.seed = o->seed;
       n.layers = o->layers;
-      n.progress = !o->json;
-      exporter::NativeBenchResult r = exporter::run_native_bench(n);
-      emit(exporter::native_bench_json(r), exporter::format_native_bench(r), o->out, o->json);
+      n.json = o->json;
+      run_native_bench_command(n);
       return;
     }
     tee::BenchOptions b;
@@ -136,7 +129,7 @@ void add_bench_command(CLI::App& app) {
     b.enclave = o->enclave;
     b.progress = !o->json;
     tee::BenchResult r = tee::run_tee_bench(b);
-    emit(tee::bench_json(r), tee::format_bench(r), o->out, o->json);
+    emit_result(tee::bench_json(r), tee::format_bench(r), o->out, o->json);
     if (!o->plot.empty()) {
       std::string why;
       if (tee::plot_bench(r, o->plot, &why)) std::fprintf(stderr, "plot written to %s\n", o->plot.c_str());

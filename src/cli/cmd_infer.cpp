@@ -1,13 +1,13 @@
 // msprune infer: CIFAR test-set accuracy and per-image latency of a .msm model,
 // natively (the runtime in this process) or, with --tee emu, inside the
-// emulated enclave (the work is in src/tee/inference.cpp; this is the CLI).
+// emulated enclave (the work is in src/tee/host/inference.cpp; this is the CLI).
 #include <cstdio>
 #include <nlohmann/json.hpp>
 
 #include "cli/commands.h"
-#include "data/cifar.h"
-#include "tee/host.h"
-#include "tee/inference.h"
+#include "data/cifar_raw.h"
+#include "tee/host/host.h"
+#include "tee/host/inference.h"
 #include "util/error.h"
 #include "util/stats.h"
 #include "util/table.h"
@@ -54,13 +54,11 @@ void add_infer_command(CLI::App& app) {
     tee::ModelFile model = tee::read_model_file(o->model);
     if (model.sealed && !tee)
       throw Error(o->model + " is sealed: it can only run inside the enclave (add --tee emu --platform-key FILE)");
-    auto split = data::load_cifar(resolve_data_dir(o->data), false, o->limit);
-    torch::Tensor images = split.images.contiguous();
-    torch::Tensor labels = split.labels.to(torch::kInt64).contiguous();
+    const data::CifarRecords test = data::read_cifar(resolve_data_dir(o->data), false, o->limit);
     tee::ImageSet set;
-    set.pixels = images.data_ptr<uint8_t>();
-    set.labels = labels.data_ptr<int64_t>();
-    set.count = std::size_t(split.size());
+    set.pixels = test.images.data();
+    set.labels = test.labels.data();
+    set.count = std::size_t(test.size());
 
     tee::InferConfig cfg;
     cfg.tee = tee;

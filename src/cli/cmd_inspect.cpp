@@ -1,6 +1,6 @@
 // msprune inspect: verify a .msm file with the runtime's own verifier and
 // print its layers, shapes, parameters, MACs, weight and arena bytes, and the
-// enclave heap it needs (export/enclave_heap.h).
+// enclave heap it needs (tee/enclave/enclave_heap.h).
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -8,7 +8,7 @@
 #include <nlohmann/json.hpp>
 
 #include "cli/commands.h"
-#include "export/enclave_heap.h"
+#include "tee/enclave/enclave_heap.h"
 #include "runtime/runtime.h"
 #include "util/atomic_file.h"
 #include "util/error.h"
@@ -67,7 +67,7 @@ void add_inspect_command(CLI::App& app) {
                           {"weights_bytes", m.weights_bytes()},
                           {"activation_bytes", m.activation_bytes()},
                           {"arena_bytes", m.arena_bytes()},
-                          {"enclave_heap_bytes", exporter::enclave_heap_bytes(m)},
+                          {"enclave_heap_bytes", tee::enclave_heap_bytes(m)},
                           {"content_hash", hex(m.content_hash(), 32)},
                           {"layers", nlohmann::json::array()}};
       for (uint32_t i = 0; i < m.num_ops(); ++i) {
@@ -101,7 +101,7 @@ void add_inspect_command(CLI::App& app) {
              op.macs ? human_count(double(op.macs)) : "", op.weight_bytes ? human_bytes(double(op.weight_bytes)) : ""});
     }
     std::printf("%s", t.str().c_str());
-    const uint64_t heap = exporter::enclave_heap_bytes(m);
+    const uint64_t heap = tee::enclave_heap_bytes(m);
     std::printf("parameters   %s (%llu)\nMACs         %s (%llu)\nweights      %s\nactivations  %s\narena        %s (%llu bytes, known before inference)\nfile         %s\nenclave heap %s (%llu bytes: file rounded up to 64 + arena)\ncontent hash %s\n",
                 human_count(double(params)).c_str(), (unsigned long long)params, human_count(double(m.total_macs())).c_str(),
                 (unsigned long long)m.total_macs(), human_bytes(double(m.weights_bytes())).c_str(),

@@ -4,7 +4,7 @@
 #include <nlohmann/json.hpp>
 
 #include "cli/commands.h"
-#include "tee/host.h"
+#include "tee/host/host.h"
 #include "util/atomic_file.h"
 #include "util/error.h"
 #include "util/table.h"

@@ -1,7 +1,11 @@
+#include <cstdio>
 #include <cstdlib>
+#include <exception>
+#include <nlohmann/json.hpp>
 #include <thread>
 
 #include "cli/commands.h"
+#include "util/atomic_file.h"
 
 namespace msprune::cli {
 
@@ -25,6 +29,38 @@ std::string resolve_data_dir(const std::string& flag_value) {
 
 CLI::Option* add_data_option(CLI::App* sub, std::string* dir) {
   return sub->add_option("--data", *dir, "CIFAR folder (default: $MSPRUNE_DATA, else data/cifar10)");
+}
+
+void emit_result(const nlohmann::json& j, const std::string& text, const std::string& out, bool json) {
+  if (!out.empty()) atomic_write_bytes(out, j.dump(2) + "\n");
+  if (json) std::printf("%s\n", j.dump().c_str());
+  else std::printf("%s", text.c_str());
+}
+
+void add_torch_free_commands(CLI::App& app) {
+  add_version_command(app);
+  add_keygen_command(app);
+  add_seal_command(app);
+  add_attest_command(app);
+  add_verify_report_command(app);
+  add_infer_command(app);
+  add_bench_command(app);
+  add_meanshift_command(app);
+  add_inspect_command(app);
+}
+
+int run_cli(CLI::App& app, int argc, char** argv) {
+  app.require_subcommand(1);
+  app.set_help_all_flag("--help-all", "Show help for every subcommand");
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    return app.exit(e);
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "msprune: error: %s\n", e.what());
+    return 1;
+  }
+  return 0;
 }
 
 }  // namespace msprune::cli

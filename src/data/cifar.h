@@ -1,25 +1,16 @@
 #pragma once
-// CIFAR-10 / CIFAR-100 in the official binary layout.
-//
-// CIFAR-10 ("cifar-10-batches-bin"): data_batch_1..5.bin (train), test_batch.bin
-// (test); each record is 1 label byte (0..9) + 3072 pixel bytes (R, G, B planes
-// of 32x32, row-major). batches.meta.txt holds the class names.
-// CIFAR-100 ("cifar-100-binary"): train.bin, test.bin; each record is a coarse
-// label byte (0..19), a fine label byte (0..99) + 3072 pixel bytes.
-// fine_label_names.txt / coarse_label_names.txt hold the names.
-//
-// The whole split is kept in memory as one uint8 tensor; bad data raises
-// msprune::Error naming the file and the problem (missing file, a size that is
-// not a whole number of records, a label out of range) — never a partial load.
+// CIFAR-10 / CIFAR-100 as LibTorch tensors: the records of cifar_raw.h (the
+// file layouts and the checks are described there), one uint8 tensor per
+// split, plus the per-channel normalisation and a torch::data dataset.
 #include <torch/torch.h>
 
 #include <cstdint>
 #include <string>
 #include <vector>
 
-namespace msprune::data {
+#include "data/cifar_raw.h"
 
-enum class CifarKind { kCifar10, kCifar100 };
+namespace msprune::data {
 
 struct CifarSplit {
   CifarKind kind = CifarKind::kCifar10;
@@ -32,14 +23,7 @@ struct CifarSplit {
   int64_t size() const { return images.defined() ? images.size(0) : 0; }
 };
 
-constexpr int64_t kImageBytes = 3 * 32 * 32;
-
-// Which layout a folder holds (also accepts the parent of cifar-10-batches-bin
-// or cifar-100-binary). Throws msprune::Error if neither is recognisable.
-CifarKind detect_layout(const std::string& dir, std::string* resolved_dir = nullptr);
-
-// Loads a split. `limit` >= 0 keeps the first `limit` records (reading only the
-// files needed); the same `limit` always yields the same images.
+// Loads a split (read_cifar, as tensors that share its buffers).
 CifarSplit load_cifar(const std::string& dir, bool train, int64_t limit = -1);
 
 // Class counts (index = label).

@@ -216,7 +216,7 @@ MsmSummary summarize_msm(std::span<const uint8_t> bytes) {
   s.metadata_bytes = m.metadata_bytes();
   s.arena_bytes = m.arena_bytes();
   s.activation_bytes = m.activation_bytes();
-  s.enclave_heap_bytes = enclave_heap_bytes(m);
+  s.enclave_heap_bytes = tee::enclave_heap_bytes(m);
   s.input_c = m.input_channels(), s.input_h = m.input_height(), s.input_w = m.input_width();
   s.classes = m.num_classes();
   s.content_hash = hex(m.content_hash(), 32);

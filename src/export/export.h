@@ -25,7 +25,7 @@
 #include <vector>
 
 #include "data/cifar.h"
-#include "export/enclave_heap.h"
+#include "tee/enclave/enclave_heap.h"
 #include "export/msm_writer.h"
 #include "models/models.h"
 #include "runtime/runtime.h"
@@ -49,7 +49,7 @@ struct MsmSummary {
   uint64_t params = 0, macs = 0;
   uint64_t file_bytes = 0, weights_bytes = 0, metadata_bytes = 0;
   uint64_t arena_bytes = 0, activation_bytes = 0;
-  uint64_t enclave_heap_bytes = 0;  // round_up_64(file_bytes) + arena_bytes (export/enclave_heap.h)
+  uint64_t enclave_heap_bytes = 0;  // round_up_64(file_bytes) + arena_bytes (tee/enclave/enclave_heap.h)
   uint32_t input_c = 0, input_h = 0, input_w = 0, classes = 0;
   std::string content_hash;  // meta_sha256, hex
 };
@@ -57,7 +57,7 @@ struct MsmSummary {
 MsmSummary summarize_msm(std::span<const uint8_t> bytes);
 nlohmann::json summary_json(const MsmSummary& s);
 
-// The enclave heap the exported `net` needs (export/enclave_heap.h): exports
+// The enclave heap the exported `net` needs (tee/enclave/enclave_heap.h): exports
 // it in memory exactly as `msprune export` does (default FinishOptions: BN
 // folded, memory plan), loads the bytes with the runtime and returns
 // round_up_64(.msm bytes) + arena_bytes. `inspect` on the file `export`
@@ -69,7 +69,7 @@ uint64_t exported_enclave_heap_bytes(models::NetImpl& net);
 // A .msm loaded for use on the host: its own 64-byte-aligned copy of the
 // bytes, a verified Model, a caller-side arena and an Interpreter. The copy
 // and the arena are fresh anonymous mappings, so the pages they occupy are
-// exactly the pages the runtime touches (see bench_native.h).
+// exactly the pages the runtime touches (see bench/native/bench_native.h).
 class HostedModel {
  public:
   HostedModel(std::span<const uint8_t> bytes, const rt::InterpreterOptions& opts = {});

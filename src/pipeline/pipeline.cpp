@@ -416,7 +416,13 @@ json run_pipeline(const Options& opt) {
   const fs::path logs = out / "logs", plots = out / "plots";
   fs::create_directories(logs);
   fs::create_directories(plots);
-  fs::path exe = opt.msprune.empty() ? fs::read_symlink("/proc/self/exe") : opt.msprune;
+  // Steps run through the front, `msprune` next to this program (msprune-torch),
+  // so those that need no LibTorch start without loading it (src/cli/commands.h).
+  fs::path exe = opt.msprune;
+  if (exe.empty()) {
+    const fs::path self = fs::read_symlink("/proc/self/exe");
+    exe = fs::is_regular_file(self.parent_path() / "msprune") ? self.parent_path() / "msprune" : self;
+  }
 
   const std::string arch = models::arch_name(opt.arch);
   const std::string th = std::to_string(opt.threads);

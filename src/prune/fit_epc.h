@@ -3,7 +3,7 @@
 // an enclave heap of SIZE bytes.
 //
 // Size measure: what the emulated enclave needs on its heap for the exported
-// model (export/enclave_heap.h): round_up_64(.msm bytes) + arena bytes, with
+// model (tee/enclave/enclave_heap.h): round_up_64(.msm bytes) + arena bytes, with
 // the network exported in memory exactly as `msprune export` does. `msprune
 // inspect` prints the same figure ("enclave heap") for the exported file.
 //

@@ -12,7 +12,7 @@
 #include <map>
 
 #include "data/cifar.h"
-#include "export/bench_native.h"
+#include "bench/native/bench_native.h"
 #include "export/export.h"
 #include "export_test_util.h"
 #include "train/checkpoint.h"

@@ -6,36 +6,16 @@
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
-#include <fstream>
 #include <regex>
-#include <sstream>
 #include <string>
+
+#include "source_guard.h"
 
 namespace fs = std::filesystem;
 
 namespace {
 
-// Source text without comments and string literals.
-std::string code_only(const std::string& s) {
-  std::string out;
-  for (size_t i = 0; i < s.size(); ++i) {
-    if (s.compare(i, 2, "//") == 0) {
-      while (i < s.size() && s[i] != '\n') ++i;
-      out += '\n';
-    } else if (s.compare(i, 2, "/*") == 0) {
-      i = s.find("*/", i + 2);
-      if (i == std::string::npos) break;
-      ++i;
-    } else if (s[i] == '"') {
-      for (++i; i < s.size() && s[i] != '"'; ++i)
-        if (s[i] == '\\') ++i;
-      out += "\"\"";
-    } else {
-      out += s[i];
-    }
-  }
-  return out;
-}
+using msprune::testing::code_only;
 
 TEST(RuntimeGuard, SourcesAreEnclaveSafe) {
   const fs::path dir = MSPRUNE_RUNTIME_SRC;
@@ -43,16 +23,9 @@ TEST(RuntimeGuard, SourcesAreEnclaveSafe) {
   const std::regex bad_include(R"(#\s*include\s*[<"](torch/|ATen|c10|iostream|fstream)[^>"]*[>"])");
   const std::regex throw_kw(R"(\bthrow\b|\btry\b|\bcatch\b)");
   int files = 0;
-  for (const auto& e : fs::recursive_directory_iterator(dir)) {
-    if (!e.is_regular_file()) continue;
-    const std::string ext = e.path().extension();
-    if (ext != ".h" && ext != ".cpp" && ext != ".inc") continue;
-    std::ifstream in(e.path());
-    std::stringstream ss;
-    ss << in.rdbuf();
-    const std::string text = ss.str();
-    EXPECT_FALSE(std::regex_search(text, bad_include)) << e.path() << " includes a forbidden header";
-    EXPECT_FALSE(std::regex_search(code_only(text), throw_kw)) << e.path() << " uses exceptions";
+  for (const auto& [path, text] : msprune::testing::read_sources(dir)) {
+    EXPECT_FALSE(std::regex_search(text, bad_include)) << path << " includes a forbidden header";
+    EXPECT_FALSE(std::regex_search(code_only(text), throw_kw)) << path << " uses exceptions";
     ++files;
   }
   EXPECT_GT(files, 10);

@@ -15,9 +15,9 @@
 #include <cstring>
 #include <vector>
 
-#include "tee/protocol.h"
-#include "tee/report.h"
-#include "tee/sealed_format.h"
+#include "tee/enclave/protocol.h"
+#include "tee/enclave/report.h"
+#include "tee/enclave/sealed_format.h"
 
 using namespace msprune::tee;
 

@@ -9,9 +9,9 @@
 #include <vector>
 
 #include "export/msm_writer.h"
-#include "tee/enclave_client.h"
-#include "tee/keys.h"
-#include "tee/protocol.h"
+#include "tee/host/enclave_client.h"
+#include "tee/enclave/keys.h"
+#include "tee/enclave/protocol.h"
 
 namespace msprune::tee::testing {
 

@@ -137,3 +137,38 @@ TEST(TeeCli, InferInTheEnclaveMatchesNativeAccuracy) {
   EXPECT_EQ(refused.rc, 1);
   EXPECT_NE(refused.out.find("only run inside the enclave"), std::string::npos) << refused.out;
 }
+
+// The front end (src/cli/front.cpp): `msprune` itself links no LibTorch, runs
+// the commands that need none, and hands the others to msprune-torch, so the
+// README's commands work unchanged.
+TEST(CliFront, LinksNoLibTorchAndHandsOverTheRest) {
+  const auto bin = build_dir() / "msprune";
+  ASSERT_TRUE(std::filesystem::exists(bin)) << bin;
+  FILE* p = ::popen(("ldd " + bin.string() + " 2>&1").c_str(), "r");
+  ASSERT_NE(p, nullptr);
+  std::string libs;
+  std::array<char, 4096> buf;
+  std::size_t n;
+  while ((n = std::fread(buf.data(), 1, buf.size(), p)) > 0) libs.append(buf.data(), n);
+  ASSERT_EQ(::pclose(p), 0) << libs;
+  EXPECT_NE(libs.find("libc.so"), std::string::npos) << libs;
+  for (const char* torch : {"libtorch", "libc10"})
+    EXPECT_EQ(libs.find(torch), std::string::npos) << bin << " links " << torch << ":\n" << libs;
+
+  CliRun r = cli("version");
+  EXPECT_EQ(r.rc, 0) << r.out;
+  EXPECT_EQ(r.out.rfind("msprune ", 0), 0u) << r.out;
+  r = cli("--help");  // handed over: msprune-torch lists every command
+  EXPECT_EQ(r.rc, 0) << r.out;
+  for (const char* c : {"version", "data", "train", "finetune", "eval", "prune", "export", "keygen", "seal", "attest",
+                        "verify-report", "infer", "bench", "meanshift", "inspect", "pipeline"})
+    EXPECT_NE(r.out.find(std::string("  ") + c + " "), std::string::npos) << c << " missing from:\n" << r.out;
+  r = cli("train --help");  // handed over
+  EXPECT_EQ(r.rc, 0) << r.out;
+  EXPECT_NE(r.out.find("--sparsity"), std::string::npos) << r.out;
+  r = cli("bench --model /nonexistent.ckpt");  // no --tee: a checkpoint, so msprune-torch
+  EXPECT_EQ(r.rc, 1) << r.out;
+  EXPECT_NE(r.out.find("msprune: error:"), std::string::npos) << r.out;
+  r = cli("no-such-command");
+  EXPECT_NE(r.rc, 0) << r.out;
+}

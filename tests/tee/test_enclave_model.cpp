@@ -6,10 +6,10 @@
 #include <cstring>
 #include <unordered_set>
 
-#include "tee/enclave_client.h"
-#include "tee/host.h"
-#include "tee/inference.h"
-#include "tee/report.h"
+#include "tee/host/enclave_client.h"
+#include "tee/host/host.h"
+#include "tee/host/inference.h"
+#include "tee/enclave/report.h"
 #include "tee_test_util.h"
 
 using namespace msprune::tee;

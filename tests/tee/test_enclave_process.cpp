@@ -7,11 +7,11 @@
 #include <cstring>
 #include <random>
 
-#include "tee/crypto.h"
-#include "tee/enclave_client.h"
-#include "tee/host.h"
-#include "tee/report.h"
-#include "tee/sealed_format.h"
+#include "tee/enclave/crypto.h"
+#include "tee/host/enclave_client.h"
+#include "tee/host/host.h"
+#include "tee/enclave/report.h"
+#include "tee/enclave/sealed_format.h"
 #include "tee_test_util.h"
 
 using namespace msprune::tee;

@@ -8,11 +8,11 @@
 #include <random>
 #include <vector>
 
-#include "tee/crypto.h"
-#include "tee/keys.h"
-#include "tee/protocol.h"
-#include "tee/report.h"
-#include "tee/sealed_format.h"
+#include "tee/enclave/crypto.h"
+#include "tee/enclave/keys.h"
+#include "tee/enclave/protocol.h"
+#include "tee/enclave/report.h"
+#include "tee/enclave/sealed_format.h"
 #include "tee_test_util.h"
 
 using namespace msprune::tee;

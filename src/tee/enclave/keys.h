@@ -15,8 +15,8 @@
 // covered). Enclave-safe.
 #include <cstdint>
 
-#include "tee/crypto.h"
-#include "tee/status.h"
+#include "tee/enclave/crypto.h"
+#include "tee/enclave/status.h"
 
 namespace msprune::tee {
 

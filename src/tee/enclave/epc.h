@@ -28,8 +28,8 @@
 #include <cstddef>
 #include <cstdint>
 
-#include "tee/crypto.h"
-#include "tee/status.h"
+#include "tee/enclave/crypto.h"
+#include "tee/enclave/status.h"
 
 namespace msprune::tee {
 

@@ -1,4 +1,4 @@
-#include "tee/host.h"
+#include "tee/host/host.h"
 
 #include <cerrno>
 #include <cstdlib>

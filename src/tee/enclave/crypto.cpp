@@ -1,4 +1,4 @@
-#include "tee/crypto.h"
+#include "tee/enclave/crypto.h"
 
 #include <cstring>
 

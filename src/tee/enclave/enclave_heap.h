@@ -1,8 +1,9 @@
 #pragma once
-// What the emulated enclave needs on its heap to hold a model (Torch-free).
-//
-// The enclave (src/tee/enclave_main.cpp, model load with resident weights, the
-// default) decrypts the whole .msm into its heap, then puts the runtime's
+// What the emulated enclave needs on its heap to hold a model. Enclave-safe
+// (the runtime's header only), so the enclave's model load
+// (enclave_main.cpp) and the host's figures use this one formula: the
+// enclave decrypts the .msm into its heap (all of it with resident weights,
+// the default; the metadata only when streaming), then puts the runtime's
 // arena at the next 64-byte boundary:
 //
 //   heap_bytes = round_up_64(.msm bytes) + arena_bytes (resident weights)
@@ -16,7 +17,7 @@
 
 #include "runtime/runtime.h"
 
-namespace msprune::exporter {
+namespace msprune::tee {
 
 // round_up_64(model_bytes) + arena_bytes, saturating at UINT64_MAX.
 inline uint64_t enclave_heap_bytes(uint64_t model_bytes, uint64_t arena_bytes) {
@@ -33,4 +34,4 @@ inline uint64_t enclave_heap_bytes(const rt::Model& m) {
   return enclave_heap_bytes(m.file_bytes(), uint64_t(m.arena_bytes()));
 }
 
-}  // namespace msprune::exporter
+}  // namespace msprune::tee

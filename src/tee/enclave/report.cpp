@@ -1,4 +1,4 @@
-#include "tee/report.h"
+#include "tee/enclave/report.h"
 
 #include <cstring>
 

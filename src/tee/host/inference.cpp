@@ -1,10 +1,10 @@
-#include "tee/inference.h"
+#include "tee/host/inference.h"
 
 #include <chrono>
 #include <cstdlib>
 #include <cstring>
 
-#include "tee/host.h"
+#include "tee/host/host.h"
 #include "util/atomic_file.h"
 #include "util/error.h"
 #include "util/progress.h"

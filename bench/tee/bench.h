@@ -9,7 +9,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "tee/protocol.h"
+#include "tee/enclave/protocol.h"
 #include "util/stats.h"
 
 namespace msprune::tee {

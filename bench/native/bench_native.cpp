@@ -1,5 +1,5 @@
 // LibTorch vs the enclave runtime on one checkpoint (see bench_native.h).
-#include "export/bench_native.h"
+#include "bench/native/bench_native.h"
 
 #include <c10/core/Allocator.h>
 #include <c10/util/ThreadLocalDebugInfo.h>

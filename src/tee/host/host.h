@@ -8,8 +8,8 @@
 #include <string>
 #include <vector>
 
-#include "tee/keys.h"
-#include "tee/sealed_format.h"
+#include "tee/enclave/keys.h"
+#include "tee/enclave/sealed_format.h"
 
 namespace msprune::tee {
 

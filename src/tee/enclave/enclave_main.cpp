@@ -29,13 +29,14 @@
 #include <unistd.h>
 
 #include "runtime/runtime.h"
-#include "tee/crypto.h"
-#include "tee/epc.h"
-#include "tee/keys.h"
-#include "tee/protocol.h"
-#include "tee/report.h"
-#include "tee/sandbox.h"
-#include "tee/sealed_format.h"
+#include "tee/enclave/crypto.h"
+#include "tee/enclave/enclave_heap.h"
+#include "tee/enclave/epc.h"
+#include "tee/enclave/keys.h"
+#include "tee/enclave/protocol.h"
+#include "tee/enclave/report.h"
+#include "tee/enclave/sandbox.h"
+#include "tee/enclave/sealed_format.h"
 
 // Allocation counters: the link wraps malloc/calloc/realloc (see
 // src/tee/CMakeLists.txt), so the fault handler can prove it allocates nothing.
@@ -317,14 +318,17 @@ void handle_load(std::uint32_t seq, Bytes payload) {
     }
   }
   const std::size_t model_span = std::size_t(stream ? wo : m.plaintext_bytes);
-  const std::size_t arena_off = (model_span + 63) / 64 * 64;
   const std::size_t arena = g->model.arena_bytes();
-  if (arena > pager.capacity() || arena_off > pager.capacity() - arena) {
+  // The host's `inspect` and `prune --fit-epc` use this same formula.
+  const std::uint64_t need = enclave_heap_bytes(model_span, arena);  // saturates
+  if (need > pager.capacity()) {
     unload();
     return reply_error(seq, TeeStatus::kOutOfMemory,
-                       "model needs %zu heap bytes (model %zu + arena %zu) but the enclave heap has %zu; raise --heap-mib",
-                       arena_off + arena, model_span, arena, pager.capacity());
+                       "model needs %" PRIu64 " heap bytes (model %zu + arena %zu) but the enclave heap has %zu; "
+                       "raise --heap-mib",
+                       need, model_span, arena, pager.capacity());
   }
+  const std::size_t arena_off = std::size_t(need) - arena;
   pager.set_used(arena_off + arena);
   rt::InterpreterOptions io;
   io.threads = 1;

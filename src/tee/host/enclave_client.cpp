@@ -1,4 +1,4 @@
-#include "tee/enclave_client.h"
+#include "tee/host/enclave_client.h"
 
 #include <cerrno>
 #include <csignal>
@@ -11,8 +11,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "tee/epc.h"
-#include "tee/host.h"
+#include "tee/enclave/epc.h"
+#include "tee/host/host.h"
 #include "util/table.h"
 
 namespace msprune::tee {

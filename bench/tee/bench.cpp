@@ -1,4 +1,4 @@
-#include "tee/bench.h"
+#include "bench/tee/bench.h"
 
 #include <algorithm>
 #include <chrono>
@@ -7,8 +7,8 @@
 #include <memory>
 #include <random>
 
-#include "tee/host.h"
-#include "tee/inference.h"
+#include "tee/host/host.h"
+#include "tee/host/inference.h"
 #include "util/error.h"
 #include "util/plot.h"
 #include "util/progress.h"

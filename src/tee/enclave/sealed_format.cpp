@@ -1,4 +1,4 @@
-#include "tee/sealed_format.h"
+#include "tee/enclave/sealed_format.h"
 
 #include <cinttypes>
 #include <cstring>

@@ -1,4 +1,4 @@
-#include "tee/keys.h"
+#include "tee/enclave/keys.h"
 
 #include <cerrno>
 #include <cstring>

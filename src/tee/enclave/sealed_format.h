@@ -27,9 +27,9 @@
 #include <cstdint>
 #include <span>
 
-#include "tee/crypto.h"
-#include "tee/keys.h"
-#include "tee/status.h"
+#include "tee/enclave/crypto.h"
+#include "tee/enclave/keys.h"
+#include "tee/enclave/status.h"
 
 namespace msprune::tee {
 

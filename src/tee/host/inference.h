@@ -10,8 +10,8 @@
 #include <vector>
 
 #include "runtime/runtime.h"
-#include "tee/enclave_client.h"
-#include "tee/keys.h"
+#include "tee/host/enclave_client.h"
+#include "tee/enclave/keys.h"
 
 namespace msprune::tee {
 

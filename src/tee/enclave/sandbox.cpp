@@ -1,4 +1,4 @@
-#include "tee/sandbox.h"
+#include "tee/enclave/sandbox.h"
 
 #include <cerrno>
 #include <csignal>

@@ -14,8 +14,8 @@
 #include <cstdint>
 #include <cstring>
 
-#include "tee/crypto.h"
-#include "tee/status.h"
+#include "tee/enclave/crypto.h"
+#include "tee/enclave/status.h"
 
 namespace msprune::tee {
 

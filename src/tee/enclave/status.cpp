@@ -1,4 +1,4 @@
-#include "tee/status.h"
+#include "tee/enclave/status.h"
 
 namespace msprune::tee {
 

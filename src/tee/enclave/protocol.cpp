@@ -1,4 +1,4 @@
-#include "tee/protocol.h"
+#include "tee/enclave/protocol.h"
 
 #include <cinttypes>
 #include <cstring>

@@ -4,7 +4,7 @@
 // on any other system call kills the process with SIGSYS, as an enclave
 // without OCALLs could not make one. The list and why each entry is there:
 // docs/tee.md, "Sandbox". Enclave-only: no exceptions.
-#include "tee/status.h"
+#include "tee/enclave/status.h"
 
 namespace msprune::tee {
 

@@ -13,7 +13,7 @@
 #include <string>
 #include <vector>
 
-#include "tee/protocol.h"
+#include "tee/enclave/protocol.h"
 #include "util/error.h"
 
 namespace msprune::tee {

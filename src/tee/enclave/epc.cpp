@@ -1,4 +1,4 @@
-#include "tee/epc.h"
+#include "tee/enclave/epc.h"
 
 #include <cerrno>
 #include <csignal>

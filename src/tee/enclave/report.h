@@ -18,9 +18,9 @@
 // Enclave-safe.
 #include <cstdint>
 
-#include "tee/crypto.h"
-#include "tee/keys.h"
-#include "tee/status.h"
+#include "tee/enclave/crypto.h"
+#include "tee/enclave/keys.h"
+#include "tee/enclave/status.h"
 
 namespace msprune::tee {
 
