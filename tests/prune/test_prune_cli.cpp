@@ -10,6 +10,7 @@
 #include <fstream>
 #include <unistd.h>
 
+#include "run_msprune.h"
 #include "prune/masks.h"
 #include "prune/surgery.h"
 #include "prune_test_util.h"
@@ -23,23 +24,8 @@ using nlohmann::json;
 
 namespace {
 
-struct Result {
-  int rc;
-  std::string out;  // stdout + stderr
-};
-
-Result sh(const std::string& args) {
-  std::string cmd = std::string(MSPRUNE_BIN) + " " + args + " 2>&1";
-  Result r{0, {}};
-  FILE* p = ::popen(cmd.c_str(), "r");
-  if (!p) return {-1, "popen failed"};
-  char buf[4096];
-  size_t n;
-  while ((n = std::fread(buf, 1, sizeof buf, p)) > 0) r.out.append(buf, n);
-  int st = ::pclose(p);
-  r.rc = WIFEXITED(st) ? WEXITSTATUS(st) : -1;
-  return r;
-}
+using Result = msprune::testing::RunResult;
+Result sh(const std::string& args) { return msprune::testing::run_msprune(args); }
 
 json last_json_line(const std::string& s) {
   auto end = s.find_last_not_of('\n');
