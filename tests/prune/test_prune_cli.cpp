@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "run_msprune.h"
+#include "tiny_cifar.h"
 #include "prune/masks.h"
 #include "prune/surgery.h"
 #include "prune_test_util.h"
@@ -40,16 +41,8 @@ class PruneCli : public ::testing::Test {
     // One folder per process: CTest runs the tests of this suite in parallel.
     dir_ = fs::temp_directory_path() / ("msprune_prune_cli." + std::to_string(::getpid()));
     fs::remove_all(dir_);
-    fs::create_directories(dir_ / "cifar");
     // A CIFAR-10 folder in the official layout with 16 records per file.
-    std::mt19937 rng(5);
-    for (std::string f : {"data_batch_1", "data_batch_2", "data_batch_3", "data_batch_4", "data_batch_5", "test_batch"}) {
-      std::ofstream o(dir_ / "cifar" / (f + ".bin"), std::ios::binary);
-      for (int r = 0; r < 16; ++r) {
-        o.put(char(r % 10));
-        for (int k = 0; k < 3072; ++k) o.put(char(rng() & 0xff));
-      }
-    }
+    msprune::testing::write_tiny_cifar(dir_ / "cifar", 16, false);
     // A "sparsity-trained" VGG: random scales, a third of them tiny.
     auto net = random_net(models::Arch::kVgg, 31);
     train::save_checkpoint(dir_ / "base.ckpt", net, nullptr, {{"metrics", {{"test_acc", 0.5}}}});
