@@ -71,6 +71,19 @@ std::vector<std::string> own_args_without(const std::vector<std::string>& drop) 
 
 namespace {
 
+// The workers, for the signal handler: a SIGINT, SIGTERM or SIGHUP sent to
+// the launcher alone (a job scheduler, `kill`) is passed on to every worker,
+// so that none is left training behind it; the launcher then reports them as
+// it does any other exit.
+constexpr int kMaxWorkers = 256;
+volatile sig_atomic_t g_workers[kMaxWorkers];
+volatile sig_atomic_t g_nworkers = 0;
+
+extern "C" void forward_signal(int sig) {
+  for (int i = 0; i < g_nworkers; ++i)
+    if (g_workers[i] > 0) ::kill(pid_t(g_workers[i]), sig);
+}
+
 std::string describe_status(int st) {
   if (WIFEXITED(st)) return "exited with status " + std::to_string(WEXITSTATUS(st));
   if (WIFSIGNALED(st)) return std::string("was killed by signal ") + std::to_string(WTERMSIG(st)) + " (" +
@@ -129,8 +142,16 @@ LaunchResult launch_local(int nproc, const std::string& exe, const std::vector<s
       throw Error("cannot start worker rank " + std::to_string(r) + " (" + exe + "): " + std::strerror(rc));
     }
     pids[size_t(r)] = pid;
+    g_workers[r] = sig_atomic_t(pid);
+    g_nworkers = r + 1;
   }
   if (devnull >= 0) ::close(devnull);
+  struct sigaction sa {}, old_int{}, old_term{}, old_hup{};
+  sa.sa_handler = forward_signal;
+  sigemptyset(&sa.sa_mask);
+  ::sigaction(SIGINT, &sa, &old_int);
+  ::sigaction(SIGTERM, &sa, &old_term);
+  ::sigaction(SIGHUP, &sa, &old_hup);
 
   LaunchResult res;
   int left = nproc;
@@ -160,6 +181,7 @@ LaunchResult launch_local(int nproc, const std::string& exe, const std::vector<s
       if (pids[size_t(r)] == p) rank = r;
     if (rank < 0) continue;
     pids[size_t(rank)] = 0;
+    g_workers[rank] = 0;
     --left;
     bool ok = WIFEXITED(st) && WEXITSTATUS(st) == 0;
     if (!ok && !failing) {
@@ -170,6 +192,10 @@ LaunchResult launch_local(int nproc, const std::string& exe, const std::vector<s
       res.message = "worker rank " + std::to_string(rank) + " of " + std::to_string(nproc) + " " + describe_status(st);
     }
   }
+  g_nworkers = 0;
+  ::sigaction(SIGINT, &old_int, nullptr);
+  ::sigaction(SIGTERM, &old_term, nullptr);
+  ::sigaction(SIGHUP, &old_hup, nullptr);
   return res;
 }
 

@@ -9,7 +9,8 @@
 // through their process group (Gloo reports the closed connection at once, or
 // the --dist-timeout passes) and exit with their own error; the launcher gives
 // them `grace` to do so, then terminates whoever is left (as torchrun does),
-// and reports which rank failed first and how.
+// and reports which rank failed first and how. SIGINT, SIGTERM and SIGHUP
+// sent to the launcher are passed on to the workers.
 #include <chrono>
 #include <string>
 #include <vector>

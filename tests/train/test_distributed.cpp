@@ -21,6 +21,7 @@
 #include <thread>
 
 #include "run_msprune.h"
+#include "tiny_cifar.h"
 #include "data/augment.h"
 #include "train/checkpoint.h"
 #include "train/distributed.h"
@@ -69,18 +70,9 @@ class Distributed : public ::testing::Test {
     // One folder per process: CTest runs this suite's tests in parallel.
     dir_ = fs::temp_directory_path() / ("msprune_dist_test." + std::to_string(::getpid()));
     fs::remove_all(dir_);
-    fs::create_directories(dir_ / "cifar");
     // CIFAR-10 in the official layout: 5 x 16 = 80 training and 16 test
-    // records. Class-dependent brightness so that there is something to learn.
-    std::mt19937 rng(5);
-    for (std::string f : {"data_batch_1", "data_batch_2", "data_batch_3", "data_batch_4", "data_batch_5", "test_batch"}) {
-      std::ofstream o(dir_ / "cifar" / (f + ".bin"), std::ios::binary);
-      for (int r = 0; r < 16; ++r) {
-        int label = int(rng() % 10);
-        o.put(char(label));
-        for (int k = 0; k < 3072; ++k) o.put(char(std::min<int>(255, label * 20 + int(rng() % 60))));
-      }
-    }
+    // records, with something to learn.
+    msprune::testing::write_tiny_cifar(dir_ / "cifar", 16, true);
   }
   static void TearDownTestSuite() { fs::remove_all(dir_); }
   static fs::path p(const std::string& name) { return dir_ / name; }
@@ -330,6 +322,33 @@ std::string slurp(const fs::path& p) {
   ss << in.rdbuf();
   return ss.str();
 }
+// The pid of `parent`'s child whose environment holds `var` ("RANK=1"),
+// or 0 (found through /proc).
+pid_t child_with(pid_t parent, const std::string& var) {
+  for (auto& d : fs::directory_iterator("/proc")) {
+    std::string name = d.path().filename();
+    if (name.find_first_not_of("0123456789") != std::string::npos) continue;
+    std::string stat = slurp(d.path() / "stat");
+    auto close = stat.rfind(')');
+    if (close == std::string::npos) continue;
+    std::istringstream f(stat.substr(close + 2));
+    char state;
+    int ppid = 0;
+    f >> state >> ppid;
+    if (ppid != parent) continue;
+    std::ifstream env(d.path() / "environ", std::ios::binary);
+    std::string all((std::istreambuf_iterator<char>(env)), std::istreambuf_iterator<char>());
+    if (all.find(std::string(1, '\0') + var + std::string(1, '\0')) != std::string::npos) return pid_t(std::stol(name));
+  }
+  return 0;
+}
+
+// Whether `pid` still runs (a zombie nobody reaped counts as gone).
+bool running(pid_t pid) {
+  std::string stat = slurp("/proc/" + std::to_string(pid) + "/stat");
+  auto close = stat.rfind(')');
+  return close != std::string::npos && stat.size() > close + 2 && stat[close + 2] != 'Z';
+}
 }  // namespace
 
 TEST_F(Distributed, AKilledWorkerMakesItsPeerExitWithAClearError) {
@@ -367,22 +386,7 @@ TEST_F(Distributed, TheLauncherReportsWhichWorkerFailed) {
                                p("launch.log"));
   ASSERT_GT(launcher, 0);
   ASSERT_TRUE(wait_file(p("launch.ckpt"), std::chrono::seconds(120))) << slurp(p("launch.log"));
-  pid_t victim = 0;
-  for (auto& d : fs::directory_iterator("/proc")) {
-    std::string name = d.path().filename();
-    if (name.find_first_not_of("0123456789") != std::string::npos) continue;
-    std::string stat = slurp(d.path() / "stat");
-    auto close = stat.rfind(')');
-    if (close == std::string::npos) continue;
-    std::istringstream f(stat.substr(close + 2));
-    char state;
-    int ppid = 0;
-    f >> state >> ppid;
-    if (ppid != launcher) continue;
-    std::ifstream env(d.path() / "environ", std::ios::binary);
-    std::string all((std::istreambuf_iterator<char>(env)), std::istreambuf_iterator<char>());
-    if (all.find(std::string("\0RANK=1\0", 8)) != std::string::npos) victim = pid_t(std::stol(name));
-  }
+  pid_t victim = child_with(launcher, "RANK=1");
   ASSERT_GT(victim, 0) << "no rank-1 child of the launcher found";
   ASSERT_EQ(::kill(victim, SIGKILL), 0);
   Exit e = wait_for(launcher, std::chrono::seconds(60));
@@ -391,4 +395,25 @@ TEST_F(Distributed, TheLauncherReportsWhichWorkerFailed) {
   EXPECT_TRUE(WIFEXITED(e.status) && WEXITSTATUS(e.status) == 1) << log;
   EXPECT_NE(log.find("worker rank 1 of 2 was killed by signal 9"), std::string::npos) << log;
   EXPECT_NE(log.find("rank 0 of 2: "), std::string::npos) << log;
+}
+
+TEST_F(Distributed, SigtermToTheLauncherStopsEveryWorker) {
+  pid_t launcher = spawn_train(common() + " --epochs 10000 --batch-size 8 --nproc 2 --out " + p("term.ckpt").string(),
+                               p("term.log"));
+  ASSERT_GT(launcher, 0);
+  ASSERT_TRUE(wait_file(p("term.ckpt"), std::chrono::seconds(120))) << slurp(p("term.log"));
+  pid_t w0 = child_with(launcher, "RANK=0"), w1 = child_with(launcher, "RANK=1");
+  ASSERT_GT(w0, 0);
+  ASSERT_GT(w1, 0);
+  ASSERT_EQ(::kill(launcher, SIGTERM), 0);
+  Exit e = wait_for(launcher, std::chrono::seconds(60));
+  std::string log = slurp(p("term.log"));
+  ASSERT_TRUE(e.ended) << log;
+  EXPECT_FALSE(WIFEXITED(e.status) && WEXITSTATUS(e.status) == 0) << log;
+  EXPECT_NE(log.find("was killed by signal 15"), std::string::npos) << log;
+  auto t0 = Clock::now();
+  while ((running(w0) || running(w1)) && Clock::now() - t0 < std::chrono::seconds(10))
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  EXPECT_FALSE(running(w0)) << "rank 0 left running";
+  EXPECT_FALSE(running(w1)) << "rank 1 left running";
 }
