@@ -10,6 +10,8 @@ cd "$(dirname "$0")/.."
 PACKAGES=(
   build-essential cmake ninja-build pkg-config git
   libtorch-dev libopenblas0-pthread      # LibTorch 1.13 + a fast BLAS
+  libgloo-dev                            # Gloo's headers, for c10d's ProcessGroupGloo (data-parallel
+                                         # training; libtorch_cpu already links libgloo0)
   libdnnl-dev ocl-icd-opencl-dev         # oneDNN: benchmark peer (optional in CMake; its
                                          # CMake config needs OpenCL, only "recommended")
   libssl-dev libseccomp-dev              # sealing/attestation, enclave sandbox

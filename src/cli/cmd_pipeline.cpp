@@ -1,17 +1,20 @@
 // msprune pipeline: data to enclave in one command (see src/pipeline/pipeline.h).
 #include <cstdio>
+#include <cstdlib>
 
 #include "cli/commands.h"
 #include "models/spec.h"
 #include "pipeline/pipeline.h"
+#include "train/distributed.h"
 #include "prune/fit_epc.h"
+#include "util/error.h"
 #include "util/table.h"
 
 namespace msprune::cli {
 
 void add_pipeline_command(CLI::App& app) {
   struct Opts {
-    std::string arch = "vgg", preset = "quick", data, out, device = "auto", key, enclave, curve, fit_epc;
+    std::string arch = "vgg", preset = "quick", data, out, device = "auto", key, enclave, curve, fit_epc, nproc;
     int depth = 0, epochs = 0, finetune_epochs = 0;
     int64_t train_subset = -2, test_subset = -2;
     double width = 0;
@@ -43,9 +46,20 @@ void add_pipeline_command(CLI::App& app) {
   auto* fit_opt = sub->add_option("--fit-epc", o->fit_epc,
                                   "Mean shift prunes as little as it must so that the exported model fits this "
                                   "enclave heap (e.g. 2MiB; see prune --fit-epc); the EPC sweep includes this size");
+  sub->add_option("--nproc", o->nproc,
+                  "Train and fine-tune data-parallel in N local processes (Gloo on CPU), batch 64/N each: the "
+                  "recipe's global batch of 64 is kept; N divides 64");
   sub->add_flag("--json", o->json, "Print report.json on stdout at the end");
   sub->callback([o, curve_opt, fit_opt] {
+    // The pipeline is one machine's job: its steps after training need the
+    // checkpoints in one folder. Several machines: run `msprune train` with
+    // the rendezvous options on each, then the pipeline's later steps.
+    for (const char* v : {"RANK", "WORLD_SIZE"})
+      if (const char* e = std::getenv(v); e && *e)
+        throw Error(std::string("pipeline runs on one machine, but ") + v + " is set (a torchrun-style launch): use " +
+                    "pipeline --nproc N, or run `msprune train --rank ... --world-size ...` on each machine");
     pipeline::Options p;
+    if (!o->nproc.empty()) p.nproc = int(train::parse_int_in("--nproc", o->nproc, 1, 64));
     p.arch = models::parse_arch(o->arch);
     p.preset = o->preset;
     if (o->depth) p.depth = o->depth;

@@ -1,13 +1,20 @@
 // msprune train: sparsity training (Network Slimming's recipe)
+#include <algorithm>
 #include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <memory>
 #include <nlohmann/json.hpp>
 
 #include "cli/commands.h"
+#include "cli/dist_options.h"
 #include "data/augment.h"
 #include "data/cifar.h"
 #include "models/models.h"
 #include "train/checkpoint.h"
 #include "train/device.h"
+#include "train/distributed.h"
+#include "train/launch.h"
 #include "train/trainer.h"
 #include "util/error.h"
 #include "util/table.h"
@@ -25,6 +32,8 @@ struct TrainCli {
   int64_t train_subset = -1, test_subset = -1;
   bool resume = false, json = false, quiet = false;
   int threads = 1;
+  CLI::Option* threads_opt = nullptr;
+  DistCli dist;
   train::TrainOptions opt;
 };
 
@@ -37,11 +46,37 @@ void print_epoch_human(const nlohmann::json& r, int epochs) {
   std::fflush(stdout);
 }
 
+// --nproc N: this command again, N times, as ranks 0..N-1 (train/launch.h).
+void launch_workers(const TrainCli& c, const DistPlan& plan) {
+  auto args = train::own_args_without({"--nproc"});
+  // N processes share the cores: unless --threads was given, each gets its
+  // share (torchrun likewise sets OMP_NUM_THREADS=1).
+  if (!c.threads_opt || c.threads_opt->count() == 0)
+    args.insert(args.end(), {"--threads", std::to_string(std::max(1, hardware_threads() / plan.nproc))});
+  int port = plan.cfg.master_port;
+  if (c.dist.master_port.empty() && !std::getenv("MASTER_PORT")) port = train::pick_free_port();
+  if (!c.quiet)
+    std::fprintf(stderr, "launching %d worker processes (--backend %s, rendezvous %s:%d)\n", plan.nproc,
+                 c.dist.backend.c_str(), plan.cfg.master_addr.c_str(), port);
+  auto r = train::launch_local(plan.nproc, std::filesystem::read_symlink("/proc/self/exe").string(), args,
+                               plan.cfg.master_addr, port);
+  if (r.exit_code != 0) throw Error(r.message + "; the run stopped (its last checkpoint, if any, is intact: --resume continues it)");
+}
+
 void run_train(const TrainCli& c, bool finetune) {
+  DistPlan plan = resolve_dist(c.dist);
+  if (c.out.empty()) throw Error("--out is required");
+  if (plan.nproc > 1) return launch_workers(c, plan);
   train::set_threads(c.threads);
   torch::Device device = train::pick_device(c.device);
+  std::unique_ptr<train::Distributed> dist;
+  if (plan.cfg.distributed()) {
+    // One GPU per local rank unless the device names one.
+    if (device.is_cuda() && !device.has_index()) device = torch::Device(torch::kCUDA, int8_t(plan.cfg.local_rank));
+    dist = std::make_unique<train::Distributed>(plan.cfg, device);
+  }
+  const bool lead = !dist || dist->rank() == 0;
   torch::manual_seed(c.opt.seed);
-  if (c.out.empty()) throw Error("--out is required");
 
   std::string dir = resolve_data_dir(c.data);
   auto train_split = data::load_cifar(dir, true, c.train_subset);
@@ -65,24 +100,52 @@ void run_train(const TrainCli& c, bool finetune) {
                 std::to_string(train_split.num_classes));
   extra["command"] = finetune ? "finetune" : "train";
 
+  if (dist) {
+    if (train_split.size() < dist->world_size())
+      throw Error("the training set has " + std::to_string(train_split.size()) + " records, fewer than the " +
+                  std::to_string(dist->world_size()) + " processes");
+    extra["distributed"] = {{"world_size", dist->world_size()},
+                            {"backend", dist->backend()},
+                            {"batch_per_process", c.opt.batch_size},
+                            {"global_batch", c.opt.batch_size * dist->world_size()}};
+  }
+
   data::BatchPipeline train_pipe(train_split, device), test_pipe(test_split, device);
   train::TrainOptions opt = c.opt;
   opt.progress = !c.quiet;
+  opt.freeze_bn = c.dist.freeze_bn;
   train::Trainer trainer(model, train_pipe, &test_pipe, opt, device);
-  if (c.resume && std::filesystem::exists(c.out)) {
+  trainer.set_distributed(dist.get());
+  // Rank 0's file decides whether this is a resume; every rank then needs it.
+  bool resume = c.resume && std::filesystem::exists(c.out);
+  if (dist) {
+    auto flag = torch::tensor({resume ? 1.0 : 0.0}, torch::kFloat64);
+    dist->broadcast({flag});
+    resume = flag.item<double>() != 0;
+    if (resume && !std::filesystem::exists(c.out))
+      throw Error("rank " + std::to_string(dist->rank()) + ": rank 0 resumes " + c.out +
+                  ", which this machine does not have: put --out on a shared folder or copy it here first");
+  }
+  if (resume) {
     trainer.resume(c.out);
-    std::fprintf(stderr, "resuming %s at epoch %lld, batch %lld (step %lld)\n", c.out.c_str(),
-                 (long long)trainer.state().epoch, (long long)trainer.state().batch, (long long)trainer.state().step);
-  } else if (!c.resume && std::filesystem::exists(c.out)) {
+    if (lead)
+      std::fprintf(stderr, "resuming %s at epoch %lld, batch %lld (step %lld)\n", c.out.c_str(),
+                   (long long)trainer.state().epoch, (long long)trainer.state().batch, (long long)trainer.state().step);
+  } else if (!c.resume && std::filesystem::exists(c.out) && lead) {
     std::fprintf(stderr, "note: %s exists and will be replaced after the first epoch (use --resume to continue it)\n",
                  c.out.c_str());
   }
-  if (!c.json) {
+  trainer.sync_from_rank0();
+  if (!c.json && lead) {
     std::printf("%s %s: %s params, %s MACs, %lld train / %lld test images, %s, %d thread(s), BLAS %s\n",
                 finetune ? "fine-tuning" : "training", model->spec().name().c_str(),
                 human_count(double(model->num_params())).c_str(), human_count(double(model->macs())).c_str(),
                 (long long)train_split.size(), (long long)test_split.size(), device.str().c_str(), c.threads,
                 train::blas_library().c_str());
+    if (dist)
+      std::printf("data-parallel: %d processes (%s), %lld images per process per step, global batch %lld\n",
+                  dist->world_size(), dist->backend().c_str(), (long long)c.opt.batch_size,
+                  (long long)(c.opt.batch_size * dist->world_size()));
     std::fflush(stdout);
   }
   auto summary = trainer.run(c.out, [&](const nlohmann::json& r) {
@@ -92,6 +155,8 @@ void run_train(const TrainCli& c, bool finetune) {
       print_epoch_human(r, opt.epochs);
   }, extra);
   summary["summary"] = true;
+  if (dist) summary["processes"] = dist->world_size();
+  if (!lead) return;
   if (c.json) {
     std::printf("%s\n", summary.dump().c_str());
   } else {
@@ -116,7 +181,8 @@ void add_common(CLI::App* sub, TrainCli& c) {
   sub->add_option("--max-steps", c.opt.max_steps, "Stop after N optimizer steps in total (checkpoint kept)");
   sub->add_flag("--resume", c.resume, "Continue the run saved in --out");
   sub->add_option("--device", c.device, "auto, cpu or cuda[:N]")->capture_default_str();
-  add_threads_option(sub, &c.threads);
+  c.threads_opt = add_threads_option(sub, &c.threads);
+  add_dist_options(sub, &c.dist);
   sub->add_flag("--json", c.json, "One JSON line per epoch and a summary line on stdout");
   sub->add_flag("--quiet", c.quiet, "No progress bar");
 }

@@ -86,6 +86,42 @@ std::pair<torch::Tensor, torch::Tensor> BatchPipeline::train_batch(uint64_t seed
   return {normalize(crop_flip(u8, ox, oy, fl)), y};
 }
 
+int64_t BatchPipeline::sharded_batches_per_epoch(int64_t global_batch, int world) const {
+  const int64_t padded = (n_ + world - 1) / world * world;
+  return (padded + global_batch - 1) / global_batch;
+}
+
+std::pair<torch::Tensor, torch::Tensor> BatchPipeline::train_batch_shard(uint64_t seed, int64_t epoch, int64_t b,
+                                                                         int64_t global_batch, int rank, int world) {
+  if (world < 1 || rank < 0 || rank >= world || global_batch < world || global_batch % world != 0)
+    throw Error("sharded batch: rank " + std::to_string(rank) + " of " + std::to_string(world) + ", global batch " +
+                std::to_string(global_batch) + " (must be a positive multiple of the world size)");
+  const auto& perm = permutation(seed, epoch);
+  const int64_t padded = (n_ + world - 1) / world * world;
+  const int64_t start = b * global_batch;
+  if (start >= padded || b < 0) throw Error("batch index " + std::to_string(b) + " out of range");
+  const int64_t G = std::min(global_batch, padded - start);  // a multiple of world
+  const int64_t B = G / world;
+  std::vector<int64_t> sel(static_cast<size_t>(B));
+  std::vector<int64_t> ox(static_cast<size_t>(B)), oy(static_cast<size_t>(B));
+  std::vector<uint8_t> fl(static_cast<size_t>(B));
+  // The same draws, in the same order, as train_batch for a batch of G.
+  std::mt19937_64 rng(mix_seed({seed, uint64_t(epoch), uint64_t(b), 0x41554721ull}));
+  for (int64_t p = 0; p < G; ++p) {
+    uint64_t r = rng();
+    if (p % world != rank) continue;
+    const size_t i = size_t(p / world);
+    sel[i] = perm[size_t((start + p) % n_)];  // padding repeats the order's head
+    ox[i] = int64_t(r % 9);
+    oy[i] = int64_t((r >> 8) % 9);
+    fl[i] = uint8_t((r >> 16) & 1);
+  }
+  auto idx = torch::from_blob(sel.data(), {B}, torch::kInt64).to(device_);
+  auto u8 = images_.index_select(0, idx);
+  auto y = labels_.index_select(0, idx);
+  return {normalize(crop_flip(u8, ox, oy, fl)), y};
+}
+
 std::pair<torch::Tensor, torch::Tensor> BatchPipeline::eval_batch(int64_t start, int64_t count) {
   if (start < 0 || count <= 0 || start + count > n_)
     throw Error("eval batch [" + std::to_string(start) + ", " + std::to_string(start + count) + ") out of range");

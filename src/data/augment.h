@@ -31,6 +31,21 @@ class BatchPipeline {
   // Returns (images float [B,3,32,32], labels int64 [B]) on the device.
   std::pair<torch::Tensor, torch::Tensor> train_batch(uint64_t seed, int64_t epoch, int64_t b, int64_t batch_size);
 
+  // Data parallelism, as PyTorch's DistributedSampler (shuffle, same seed on
+  // every rank, drop_last=False): the epoch's shuffled order is padded to a
+  // multiple of `world` by repeating its head, and rank r takes every
+  // world-th record from position r, so the shards never overlap and are of
+  // equal length (at most world-1 records of an epoch are seen twice). Here
+  // that order is cut into global batches of `global_batch` records (a
+  // multiple of world) and rank r's batch b is the positions p = r, r+world,
+  // ... of global batch b, with the augmentation those positions get in a
+  // one-process batch of `global_batch`: with world = 1 (or no padding) the
+  // union of the ranks' batches is exactly train_batch(seed, epoch, b,
+  // global_batch), image for image.
+  int64_t sharded_batches_per_epoch(int64_t global_batch, int world) const;
+  std::pair<torch::Tensor, torch::Tensor> train_batch_shard(uint64_t seed, int64_t epoch, int64_t b,
+                                                            int64_t global_batch, int rank, int world);
+
   // Records [start, start+count) in file order, normalised, no augmentation.
   std::pair<torch::Tensor, torch::Tensor> eval_batch(int64_t start, int64_t count);
 

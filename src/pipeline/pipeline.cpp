@@ -406,6 +406,9 @@ json run_pipeline(const Options& opt) {
   if (opt.test_subset) p.test_subset = *opt.test_subset;
   if (p.epochs < 1 || p.finetune_epochs < 1) throw Error("epochs must be at least 1");
   if (opt.out.empty()) throw Error("--out is required");
+  if (opt.nproc < 1 || opt.nproc > 64 || 64 % opt.nproc != 0)
+    throw Error("--nproc must divide the recipe's batch of 64 (1, 2, 4, 8, 16, 32 or 64), got " +
+                std::to_string(opt.nproc));
   // A wrong data folder is reported before anything is created or trained.
   data::detect_layout(opt.data);
   const fs::path out = opt.out;
@@ -426,6 +429,18 @@ json run_pipeline(const Options& opt) {
 
   const std::string arch = models::arch_name(opt.arch);
   const std::string th = std::to_string(opt.threads);
+  // Data-parallel training steps: N processes share the threads and the
+  // recipe's global batch of 64 (see Options::nproc).
+  std::vector<std::string> dp_args;
+  std::string train_th = th;
+  if (opt.nproc > 1) {
+    dp_args = {"--nproc", std::to_string(opt.nproc), "--batch-size", std::to_string(64 / opt.nproc)};
+    train_th = std::to_string(std::max(1, opt.threads / opt.nproc));
+  }
+  auto with_dp = [&](std::vector<std::string> a) {
+    a.insert(a.end(), dp_args.begin(), dp_args.end());
+    return a;
+  };
   auto subset = [&](std::vector<std::string> a, bool train_too) {
     if (train_too && p.train_subset >= 0) a.insert(a.end(), {"--train-subset", std::to_string(p.train_subset)});
     if (p.test_subset >= 0) a.insert(a.end(), {"--test-subset", std::to_string(p.test_subset)});
@@ -439,11 +454,11 @@ json run_pipeline(const Options& opt) {
 
   Runner r(opt, exe, logs);
   r.add({"train",
-         subset({"train", "--arch", arch, "--depth", std::to_string(p.depth), "--width", num(p.width), "--epochs",
+         with_dp(subset({"train", "--arch", arch, "--depth", std::to_string(p.depth), "--width", num(p.width), "--epochs",
                  std::to_string(p.epochs), "--lr", num(p.lr), "--schedule", p.schedule, "--sparsity", num(p.sparsity),
-                 "--sparsity-warmup", std::to_string(p.sparsity_warmup), "--data", opt.data, "--out", base.string(), "--threads", th, "--device", opt.device, "--json",
+                 "--sparsity-warmup", std::to_string(p.sparsity_warmup), "--data", opt.data, "--out", base.string(), "--threads", train_th, "--device", opt.device, "--json",
                  "--resume"},
-                true),
+                true)),
          {base}, {}, [&] { return checkpoint_ok(base, p.epochs); }, true});
   auto eval_step = [&](const std::string& name, const fs::path& ck) {
     fs::path log = logs / (name + ".log");
@@ -454,10 +469,10 @@ json run_pipeline(const Options& opt) {
   };
   auto finetune_step = [&](const std::string& name, const fs::path& in, const fs::path& ck) {
     r.add({name,
-           subset({"finetune", "--model", in.string(), "--epochs", std::to_string(p.finetune_epochs), "--lr",
-                   num(p.finetune_lr), "--schedule", p.schedule, "--data", opt.data, "--out", ck.string(), "--threads",
-                   th, "--device", opt.device, "--json", "--resume"},
-                  true),
+           with_dp(subset({"finetune", "--model", in.string(), "--epochs", std::to_string(p.finetune_epochs), "--lr",
+                           num(p.finetune_lr), "--schedule", p.schedule, "--data", opt.data, "--out", ck.string(),
+                           "--threads", train_th, "--device", opt.device, "--json", "--resume"},
+                          true)),
            {ck}, {in}, [&, ck] { return checkpoint_ok(ck, p.finetune_epochs); }, true});
   };
   eval_step("eval-base", base);

@@ -66,6 +66,11 @@ struct Options {
   // choice so that the exported model fits an enclave heap of SIZE (prune
   // --fit-epc); the EPC sweep then includes SIZE. Empty: mean shift's choice.
   std::string fit_epc;
+  // --nproc N (> 1): training and fine-tuning run data-parallel in N local
+  // processes (`train --nproc N`), each with batch 64 / N so that the global
+  // batch, and with it the recipe's learning-rate schedule, stays the paper's
+  // 64; N must divide 64. The other steps are single-process as before.
+  int nproc = 1;
 };
 
 // Parses "0.2,0.3,0.5" (each in (0, 1), at most 20, no repeats); throws

@@ -4,6 +4,7 @@
 #include <cmath>
 
 #include "train/checkpoint.h"
+#include "train/distributed.h"
 #include "util/error.h"
 #include "util/progress.h"
 #include "util/table.h"
@@ -13,10 +14,13 @@ using nlohmann::json;
 using Clock = std::chrono::steady_clock;
 
 json TrainOptions::to_json() const {
-  return {{"epochs", epochs},     {"batch_size", batch_size},   {"lr", lr},
+  json j = {{"epochs", epochs},     {"batch_size", batch_size},   {"lr", lr},
           {"momentum", momentum}, {"nesterov", nesterov},       {"weight_decay", weight_decay},
           {"sparsity", sparsity}, {"schedule", schedule},       {"seed", seed},
           {"max_steps", max_steps}, {"eval_batch", eval_batch}, {"sparsity_warmup", sparsity_warmup}};
+  // Written only when on, so checkpoints of runs without it stay as they were.
+  if (freeze_bn) j["freeze_bn"] = true;
+  return j;
 }
 
 TrainOptions TrainOptions::from_json(const json& j) {
@@ -34,6 +38,7 @@ TrainOptions TrainOptions::from_json(const json& j) {
     o.max_steps = j.value("max_steps", int64_t(-1));
     o.eval_batch = j.value("eval_batch", int64_t(256));
     o.sparsity_warmup = j.value("sparsity_warmup", 0);  // absent in checkpoints before the option
+    o.freeze_bn = j.value("freeze_bn", false);
   } catch (const json::exception& e) {
     throw Error(std::string("malformed training options: ") + e.what());
   }
@@ -140,8 +145,20 @@ void Trainer::resume(const std::filesystem::path& ckpt) {
   if (!c.meta.contains("state") || !c.meta.contains("train"))
     throw Error(ckpt.string() + ": checkpoint has no training state to resume from");
   TrainOptions saved = TrainOptions::from_json(c.meta["train"]);
-  for (const char* k : {"batch_size", "lr", "momentum", "nesterov", "weight_decay", "sparsity", "sparsity_warmup", "schedule",
-                        "seed"}) {
+  // The global batch decides which records make step k (train_batch_shard),
+  // so a data-parallel run may resume with another process count as long as
+  // batch_size x processes is unchanged.
+  int64_t saved_world = 1;
+  if (c.meta.contains("distributed") && c.meta["distributed"].is_object())
+    saved_world = c.meta["distributed"].value("world_size", int64_t(1));
+  const int64_t world = dist_ ? dist_->world_size() : 1;
+  if (saved.batch_size * saved_world != opt_.batch_size * world)
+    throw Error(ckpt.string() + ": cannot resume: the global batch was " + std::to_string(saved.batch_size * saved_world) +
+                " (--batch-size " + std::to_string(saved.batch_size) + " x " + std::to_string(saved_world) +
+                " process(es)), now " + std::to_string(opt_.batch_size * world) + " (--batch-size " +
+                std::to_string(opt_.batch_size) + " x " + std::to_string(world) + ")");
+  for (const char* k : {"lr", "momentum", "nesterov", "weight_decay", "sparsity", "sparsity_warmup", "schedule",
+                        "seed", "freeze_bn"}) {
     if (saved.to_json()[k] != opt_.to_json()[k])
       throw Error(ckpt.string() + ": cannot resume: --" + std::string(k) + " was " + saved.to_json()[k].dump() +
                   ", now " + opt_.to_json()[k].dump() + " (use the original options)");
@@ -167,8 +184,70 @@ double Trainer::step(const torch::Tensor& x, const torch::Tensor& y) {
   return loss.item<double>();
 }
 
+void Trainer::set_distributed(Distributed* dist) { dist_ = dist && dist->world_size() > 1 ? dist : nullptr; }
+
+bool Trainer::lead() const { return !dist_ || dist_->rank() == 0; }
+
+void Trainer::train_mode() {
+  model_->train();
+  if (opt_.freeze_bn)
+    for (auto& b : model_->batchnorms()) b.bn->eval();
+}
+
+void Trainer::sync_from_rank0() {
+  if (!dist_) return;
+  torch::NoGradGuard ng;
+  // The run state first: ranks that disagree (one resumed, one did not)
+  // must stop before any weight moves.
+  auto st = torch::tensor({state_.epoch, state_.batch, state_.step}, torch::kInt64);
+  auto mine = st.clone();
+  dist_->broadcast({st});
+  if (!torch::equal(st, mine))
+    throw Error("rank " + std::to_string(dist_->rank()) + " is at epoch " + std::to_string(state_.epoch) + ", batch " +
+                std::to_string(state_.batch) + ", but rank 0 at epoch " + std::to_string(st[0].item<int64_t>()) +
+                ", batch " + std::to_string(st[1].item<int64_t>()) +
+                ": every rank must start from the same checkpoint (a shared folder, or copy it to each machine)");
+  std::vector<torch::Tensor> ts;
+  for (auto& p : model_->parameters()) ts.push_back(p);
+  for (auto& b : model_->buffers()) ts.push_back(b);
+  // Momentum buffers exist once a step was taken (or were resumed); every
+  // rank is at the same step, so every rank has the same set.
+  for (auto& p : model_->parameters()) {
+    auto it = opt_sgd_->state().find(c10::guts::to_string(p.unsafeGetTensorImpl()));
+    if (it != opt_sgd_->state().end()) {
+      auto& ps = static_cast<torch::optim::SGDParamState&>(*it->second);
+      if (ps.momentum_buffer().defined()) ts.push_back(ps.momentum_buffer());
+    }
+  }
+  dist_->broadcast(ts);
+}
+
+double Trainer::evaluate_test() {
+  if (!test_) return -1.0;
+  if (!dist_) return evaluate(model_, *test_, opt_.eval_batch);
+  // Each rank scores a contiguous slice of the test set with rank 0's BN
+  // statistics; the counts are summed: the accuracy rank 0's checkpoint has.
+  torch::NoGradGuard ng;
+  std::vector<torch::Tensor> bufs;
+  for (auto& b : model_->buffers()) bufs.push_back(b);
+  dist_->broadcast(bufs);
+  const int64_t n = test_->size(), W = dist_->world_size(), r = dist_->rank();
+  const int64_t lo = n * r / W, hi = n * (r + 1) / W;
+  bool was_training = model_->is_training();
+  model_->eval();
+  int64_t correct = 0;
+  for (int64_t s = lo; s < hi; s += opt_.eval_batch) {
+    auto [x, y] = test_->eval_batch(s, std::min(opt_.eval_batch, hi - s));
+    correct += model_->forward(x).argmax(1).eq(y).sum().item<int64_t>();
+  }
+  model_->train(was_training);
+  auto c = torch::tensor({double(correct)}, torch::kFloat64);
+  dist_->allreduce_sum({c});
+  return n ? c.item<double>() / double(n) : 0.0;
+}
+
 void Trainer::save(const std::filesystem::path& out, const json& extra_meta, double last_acc) {
-  if (out.empty()) return;
+  if (out.empty() || !lead()) return;
   json meta = extra_meta.is_object() ? extra_meta : json::object();
   meta["train"] = opt_.to_json();
   meta["state"] = state_.to_json();
@@ -181,17 +260,22 @@ void Trainer::save(const std::filesystem::path& out, const json& extra_meta, dou
 
 json Trainer::run(const std::filesystem::path& out, const std::function<void(const json&)>& on_epoch,
                   const json& extra_meta) {
-  const int64_t nb = train_.batches_per_epoch(opt_.batch_size);
+  const int W = dist_ ? dist_->world_size() : 1;
+  const int64_t global_batch = opt_.batch_size * W;
+  const int64_t nb =
+      dist_ ? train_.sharded_batches_per_epoch(global_batch, W) : train_.batches_per_epoch(opt_.batch_size);
   double last_acc = state_.history.empty() ? -1.0 : state_.history.back().value("test_acc", -1.0);
   bool stopped = false;
-  model_->train();
+  std::vector<torch::Tensor> params = model_->parameters(), buffers = model_->buffers();
+  train_mode();
   while (state_.epoch < opt_.epochs && !stopped) {
     const int64_t e = state_.epoch;
     const double lr = lr_at(opt_, e);
     const double s = sparsity_at(opt_, e);
     for (auto& g : opt_sgd_->param_groups()) static_cast<torch::optim::SGDOptions&>(g.options()).lr(lr);
+    train_mode();
     Progress bar(strf("epoch %lld/%d", (long long)e + 1, opt_.epochs), uint64_t(nb - state_.batch), "batch",
-                 opt_.progress);
+                 opt_.progress && lead());
     double loss_sum = 0, data_s = 0, model_s = 0;
     int64_t seen = 0, correct = 0, batches = 0;
     auto t_epoch = Clock::now();
@@ -201,12 +285,22 @@ json Trainer::run(const std::filesystem::path& out, const std::function<void(con
         break;
       }
       auto t0 = Clock::now();
-      auto [x, y] = train_.train_batch(opt_.seed, e, b, opt_.batch_size);
+      auto [x, y] = dist_ ? train_.train_batch_shard(opt_.seed, e, b, global_batch, dist_->rank(), W)
+                          : train_.train_batch(opt_.seed, e, b, opt_.batch_size);
       auto t1 = Clock::now();
+      // DDP's broadcast_buffers: every rank normalises with, and updates,
+      // rank 0's running statistics (each from its own batch, as DDP).
+      if (dist_ && !buffers.empty()) dist_->broadcast(buffers);
       opt_sgd_->zero_grad();
       auto logits = model_->forward(x);
       auto loss = torch::nn::functional::cross_entropy(logits, y);
       loss.backward();
+      // Averaged first, then the L1 term, as PyTorch's Network Slimming code
+      // does after DDP's backward: the gradient is mean_ranks(dL_r/dgamma) +
+      // s*sign(gamma), the penalty counted once. (Adding it on every rank
+      // before averaging would also count it once, since gamma and so its sign
+      // are the same on every rank; this order also rounds as one process.)
+      if (dist_) dist_->average_gradients(params);
       add_sparsity_gradient(model_, s);
       opt_sgd_->step();
       double l = loss.item<double>();
@@ -222,15 +316,26 @@ json Trainer::run(const std::filesystem::path& out, const std::function<void(con
       ++batches;
       ++state_.step;
       state_.batch = b + 1;
-      bar.tick(1, strf("loss %.3f  %.0f img/s", loss_sum / double(seen), double(seen) / bar.elapsed_s()));
+      // Rank 0's own loss; images/s of the whole job (every rank's shard is
+      // the same size).
+      bar.tick(1, strf("loss %.3f  %.0f img/s", loss_sum / double(seen), double(seen) * W / bar.elapsed_s()));
     }
     bar.finish();
     if (stopped && state_.batch < nb) {
       save(out, extra_meta, last_acc);
       break;
     }
+    if (dist_) {  // the epoch's figures over the whole global batch
+      auto t = torch::tensor({loss_sum, double(correct), double(seen), data_s, model_s}, torch::kFloat64);
+      dist_->allreduce_sum({t});
+      loss_sum = t[0].item<double>();
+      correct = int64_t(t[1].item<double>());
+      seen = int64_t(t[2].item<double>());
+      data_s = t[3].item<double>();
+      model_s = t[4].item<double>();
+    }
     double secs = std::chrono::duration<double>(Clock::now() - t_epoch).count();
-    double acc = test_ ? evaluate(model_, *test_, opt_.eval_batch) : -1.0;
+    double acc = evaluate_test();
     last_acc = acc;
     state_.best_acc = std::max(state_.best_acc, acc);
     json rec = {{"epoch", e + 1},
@@ -243,11 +348,12 @@ json Trainer::run(const std::filesystem::path& out, const std::function<void(con
                 {"images_per_s", secs > 0 ? double(seen) / secs : 0.0},
                 {"model_fraction", (data_s + model_s) > 0 ? model_s / (data_s + model_s) : 1.0},
                 {"mean_abs_gamma", mean_abs_gamma(model_)}};
+    if (dist_) rec["processes"] = W;
     state_.history.push_back(rec);
     state_.epoch = e + 1;
     state_.batch = 0;
     save(out, extra_meta, acc);
-    if (on_epoch) on_epoch(rec);
+    if (on_epoch && lead()) on_epoch(rec);
   }
   return {{"epochs_done", state_.epoch},
           {"steps", state_.step},

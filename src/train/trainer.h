@@ -22,6 +22,8 @@
 
 namespace msprune::train {
 
+class Distributed;
+
 struct TrainOptions {
   int epochs = 160;
   int64_t batch_size = 64;
@@ -36,6 +38,11 @@ struct TrainOptions {
   int64_t max_steps = -1;           // stop (and checkpoint) after this many optimizer steps in total
   int64_t eval_batch = 256;
   bool progress = true;             // progress bar on stderr
+  // BN layers use (and keep) their running statistics while the rest trains:
+  // BN in eval mode. Makes a step independent of how a batch is split over
+  // processes (used by the data-parallel equivalence test; also a common
+  // fine-tuning choice). Saved only when on.
+  bool freeze_bn = false;
 
   nlohmann::json to_json() const;
   static TrainOptions from_json(const nlohmann::json& j);  // throws msprune::Error
@@ -71,9 +78,27 @@ class Trainer {
   Trainer(models::Net model, data::BatchPipeline& train, data::BatchPipeline* test, TrainOptions opt,
           torch::Device device);
 
+  // Data parallelism (distributed.h): this process becomes one rank of
+  // `dist` (which must outlive the trainer). `opt.batch_size` is then the
+  // per-process batch, as in PyTorch DDP; the global batch is batch_size x
+  // world size, and everything per epoch (lr, sparsity) is the same on every
+  // rank. Each rank trains on its shard of each global batch
+  // (BatchPipeline::train_batch_shard), gradients are averaged over the ranks
+  // before the sparsity term is added (so it is added once, see run()), BN
+  // buffers follow rank 0, and only rank 0 writes checkpoints, shows progress
+  // and calls on_epoch. Call before resume().
+  void set_distributed(Distributed* dist);
+
   // Continue from a checkpoint written by this trainer: model, optimizer and
-  // state. Throws if the checkpoint's spec or options disagree.
+  // state. Throws if the checkpoint's spec or options disagree. A checkpoint
+  // of a data-parallel run resumes with any process count that keeps the
+  // global batch (batch_size x processes) the same.
   void resume(const std::filesystem::path& ckpt);
+
+  // Data parallelism: copies rank 0's parameters, buffers, momentum buffers
+  // and run state to every rank (DDP's broadcast at construction). Throws if
+  // the ranks are at different steps. No-op without set_distributed().
+  void sync_from_rank0();
 
   // Runs until `epochs` (or max_steps); after every epoch (and when stopping
   // at max_steps) writes the checkpoint `out` if not empty. `on_epoch`
@@ -90,6 +115,9 @@ class Trainer {
 
  private:
   void save(const std::filesystem::path& out, const nlohmann::json& extra_meta, double last_acc);
+  void train_mode();
+  bool lead() const;
+  double evaluate_test();
 
   models::Net model_;
   data::BatchPipeline& train_;
@@ -98,6 +126,7 @@ class Trainer {
   torch::Device device_;
   std::unique_ptr<torch::optim::SGD> opt_sgd_;
   TrainState state_;
+  Distributed* dist_ = nullptr;
 };
 
 }  // namespace msprune::train

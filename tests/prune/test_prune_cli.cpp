@@ -10,6 +10,8 @@
 #include <fstream>
 #include <unistd.h>
 
+#include "run_msprune.h"
+#include "tiny_cifar.h"
 #include "prune/masks.h"
 #include "prune/surgery.h"
 #include "prune_test_util.h"
@@ -23,23 +25,8 @@ using nlohmann::json;
 
 namespace {
 
-struct Result {
-  int rc;
-  std::string out;  // stdout + stderr
-};
-
-Result sh(const std::string& args) {
-  std::string cmd = std::string(MSPRUNE_BIN) + " " + args + " 2>&1";
-  Result r{0, {}};
-  FILE* p = ::popen(cmd.c_str(), "r");
-  if (!p) return {-1, "popen failed"};
-  char buf[4096];
-  size_t n;
-  while ((n = std::fread(buf, 1, sizeof buf, p)) > 0) r.out.append(buf, n);
-  int st = ::pclose(p);
-  r.rc = WIFEXITED(st) ? WEXITSTATUS(st) : -1;
-  return r;
-}
+using Result = msprune::testing::RunResult;
+Result sh(const std::string& args) { return msprune::testing::run_msprune(args); }
 
 json last_json_line(const std::string& s) {
   auto end = s.find_last_not_of('\n');
@@ -54,16 +41,8 @@ class PruneCli : public ::testing::Test {
     // One folder per process: CTest runs the tests of this suite in parallel.
     dir_ = fs::temp_directory_path() / ("msprune_prune_cli." + std::to_string(::getpid()));
     fs::remove_all(dir_);
-    fs::create_directories(dir_ / "cifar");
     // A CIFAR-10 folder in the official layout with 16 records per file.
-    std::mt19937 rng(5);
-    for (std::string f : {"data_batch_1", "data_batch_2", "data_batch_3", "data_batch_4", "data_batch_5", "test_batch"}) {
-      std::ofstream o(dir_ / "cifar" / (f + ".bin"), std::ios::binary);
-      for (int r = 0; r < 16; ++r) {
-        o.put(char(r % 10));
-        for (int k = 0; k < 3072; ++k) o.put(char(rng() & 0xff));
-      }
-    }
+    msprune::testing::write_tiny_cifar(dir_ / "cifar", 16, false);
     // A "sparsity-trained" VGG: random scales, a third of them tiny.
     auto net = random_net(models::Arch::kVgg, 31);
     train::save_checkpoint(dir_ / "base.ckpt", net, nullptr, {{"metrics", {{"test_acc", 0.5}}}});
