@@ -30,9 +30,14 @@ struct CmdResult {
   std::string out, err;
 };
 
+// A scratch folder of this process: CTest runs this binary's tests side by
+// side, and two test runs on one machine must not share run folders either.
+fs::path scratch(const std::string& name) {
+  return fs::temp_directory_path() / (name + "." + std::to_string(::getpid()));
+}
+
 CmdResult run(const std::string& args) {
-  // One folder per process: CTest runs this binary's tests side by side.
-  fs::path dir = fs::temp_directory_path() / ("msprune_pipeline_test_io." + std::to_string(::getpid()));
+  fs::path dir = scratch("msprune_pipeline_test_io");
   fs::create_directories(dir);
   std::string cmd = std::string(MSPRUNE_BIN) + " " + args + " >" + (dir / "out").string() + " 2>" + (dir / "err").string();
   int rc = std::system(cmd.c_str());
@@ -57,7 +62,7 @@ const char* data_dir() { return std::getenv("MSPRUNE_DATA"); }
 
 TEST(Pipeline, TinyVggEndToEndThenResume) {
   if (!data_dir()) GTEST_SKIP() << "MSPRUNE_DATA not set";
-  fs::path out = fs::temp_directory_path() / "msprune_pipeline_e2e";
+  fs::path out = scratch("msprune_pipeline_e2e");
   fs::remove_all(out);
   std::string base = std::string("pipeline --arch vgg --depth 11 --width 0.125 --preset quick --epochs 2 ") +
                      "--finetune-epochs 1 --train-subset 512 --test-subset 256 --threads 1 --data " + data_dir() +
@@ -154,7 +159,7 @@ TEST(Pipeline, TinyVggEndToEndThenResume) {
 
 TEST(Pipeline, CurvePutsEveryMethodOnTheSameAxes) {
   if (!data_dir()) GTEST_SKIP() << "MSPRUNE_DATA not set";
-  fs::path out = fs::temp_directory_path() / "msprune_pipeline_curve";
+  fs::path out = scratch("msprune_pipeline_curve");
   fs::remove_all(out);
   // VGG-16 (so that the authors' grouping applies), tiny and short.
   CmdResult r = run(std::string("pipeline --arch vgg --depth 16 --width 0.125 --preset quick --epochs 1 ") +
@@ -216,34 +221,34 @@ TEST(Pipeline, CurvePutsEveryMethodOnTheSameAxes) {
 }
 
 TEST(Pipeline, BadArgumentsAreRefused) {
-  CmdResult r = run("pipeline --arch vgg --preset fast --out /tmp/msprune_pipeline_bad --data /nonexistent");
+  const std::string bad = scratch("msprune_pipeline_bad").string();
+  CmdResult r = run("pipeline --arch vgg --preset fast --out " + bad + " --data /nonexistent");
   EXPECT_NE(r.rc, 0);
   EXPECT_NE(r.err.find("unknown preset 'fast'"), std::string::npos) << r.err;
-  r = run("pipeline --arch vgg --depth 17 --preset quick --out /tmp/msprune_pipeline_bad --data /nonexistent");
+  r = run("pipeline --arch vgg --depth 17 --preset quick --out " + bad + " --data /nonexistent");
   EXPECT_NE(r.rc, 0);
   EXPECT_NE(r.err.find("depth 17 is not supported"), std::string::npos) << r.err;
   // A missing data folder is named before the run folder is created.
-  fs::remove_all("/tmp/msprune_pipeline_bad");
-  r = run("pipeline --arch vgg --preset quick --out /tmp/msprune_pipeline_bad --data /nonexistent");
+  fs::remove_all(bad);
+  r = run("pipeline --arch vgg --preset quick --out " + bad + " --data /nonexistent");
   EXPECT_NE(r.rc, 0);
   EXPECT_NE(r.err.find("/nonexistent"), std::string::npos) << r.err;
-  EXPECT_FALSE(fs::exists("/tmp/msprune_pipeline_bad"));
-  r = run("pipeline --arch vgg --preset quick --out /tmp/msprune_pipeline_bad --data /nonexistent --fit-epc 12XB");
+  EXPECT_FALSE(fs::exists(bad));
+  r = run("pipeline --arch vgg --preset quick --out " + bad + " --data /nonexistent --fit-epc 12XB");
   EXPECT_NE(r.rc, 0);
   EXPECT_NE(r.err.find("12XB"), std::string::npos) << r.err;
-  EXPECT_FALSE(fs::exists("/tmp/msprune_pipeline_bad"));
+  EXPECT_FALSE(fs::exists(bad));
   // A bad --curve is named before anything is created.
-  for (const char* bad : {"0.3,abc", "1.5", "0.2,0.2", "", "0"}) {
-    r = run(std::string("pipeline --arch vgg --preset quick --out /tmp/msprune_pipeline_bad --data /nonexistent --curve '") +
-            bad + "'");
-    EXPECT_NE(r.rc, 0) << bad;
-    EXPECT_NE(r.err.find("--curve"), std::string::npos) << bad << ": " << r.err;
-    EXPECT_FALSE(fs::exists("/tmp/msprune_pipeline_bad"));
+  for (const char* curve : {"0.3,abc", "1.5", "0.2,0.2", "", "0"}) {
+    r = run("pipeline --arch vgg --preset quick --out " + bad + " --data /nonexistent --curve '" + curve + "'");
+    EXPECT_NE(r.rc, 0) << curve;
+    EXPECT_NE(r.err.find("--curve"), std::string::npos) << curve << ": " << r.err;
+    EXPECT_FALSE(fs::exists(bad));
   }
 }
 
 TEST(Inspect, VerifiesGoodFilesAndNamesTheProblemInBadOnes) {
-  fs::path dir = fs::temp_directory_path() / "msprune_inspect_test";
+  fs::path dir = scratch("msprune_inspect_test");
   fs::remove_all(dir);
   fs::create_directories(dir);
   CmdResult r = run("train --arch vgg --depth 11 --width 0.125 --epochs 1 --max-steps 1 --train-subset 16 --test-subset 16 "
