@@ -85,6 +85,10 @@ struct TileCursor {
   }
 };
 
+// Whether a micro-kernel walks a whole run of tiles itself (else the driver
+// calls it once per tile): see conv_micro.
+constexpr bool walks_run(bool quad, int nv) { return quad || nv == 1; }
+
 // Stores relu?(r) to the first n lanes of p.
 inline void store_out(float* p, typename V::T r, int n, bool relu) {
   if (relu) r = V::max(V::zero(), r);
@@ -123,7 +127,7 @@ inline void conv_micro(const ConvTile& t, const float* w, int bw, const int* tap
   // One tile per call for NV >= 2 (the driver loops): with the tile loop in
   // here GCC 12 spills the weight vectors of wider sub-blocks to the stack
   // and every FMA reloads them (measured: 7→32 1×1 at 32×32 25% slower).
-  const int tiles = NV == 1 ? t.tiles : 1;
+  const int tiles = walks_run(false, NV) ? t.tiles : 1;
   TileCursor<NP> c(t);
   for (int tile = 0; tile < tiles; ++tile, c.next(t)) {
     T acc[NP][NV];
@@ -156,8 +160,9 @@ inline void quad_micro(const ConvTile& t, const float* w, int row, const int* ta
   const int nout = nvalid < NV * L / 4 ? nvalid : NV * L / 4;
   const T z = V::zero();
   const T b = bias ? V::loadn(bias, nout) : z;
+  const int tiles = walks_run(true, NV) ? t.tiles : 1;
   TileCursor<NP> c(t);
-  for (int tile = 0; tile < t.tiles; ++tile, c.next(t)) {
+  for (int tile = 0; tile < tiles; ++tile, c.next(t)) {
     T acc[NP][NV];
     for (int p = 0; p < NP; ++p)
       for (int v = 0; v < NV; ++v) acc[p][v] = z;
@@ -268,7 +273,7 @@ void conv2d(const ConvArgs& a, int part, int parts) {
       t.out = a.y.at(oy, ox) + co0 + s;
       t.ox = ox;
       t.tiles = int(last - first);
-      if (quad || nv == 1) return fns[cnt - 1](t, w, row, tap_off, taps, ci_n, bias, valid, a.relu);
+      if (walks_run(quad, nv)) return fns[cnt - 1](t, w, row, tap_off, taps, ci_n, bias, valid, a.relu);
       ConvTile one = t;  // one call per tile: see conv_micro
       one.tiles = 1;
       for (int i = 0; i < t.tiles; ++i, step_tile(one, np, &one.in, &one.out, &one.ox))
