@@ -6,6 +6,7 @@
 #include "cli/commands.h"
 #include "data/augment.h"
 #include "data/cifar.h"
+#include "export/export.h"
 #include "train/checkpoint.h"
 #include "train/device.h"
 #include "train/trainer.h"
@@ -103,7 +104,8 @@ void add_eval_command(CLI::App& app) {
       throw Error(o->model + ": model has " + std::to_string(ck.model->spec().num_classes) + " classes, the data " +
                   std::to_string(test.num_classes));
     ck.model->to(device);
-    data::BatchPipeline pipe(test, device);
+    // An imported network is evaluated with the normalisation it was trained with.
+    data::BatchPipeline pipe(test, device, exporter::input_normalization(ck.model->spec()));
     double acc = train::evaluate(ck.model, pipe);
     int64_t params = ck.model->num_params(), macs = ck.model->macs();
     GammaHistogram gh;

@@ -10,6 +10,7 @@
 #include "cli/dist_options.h"
 #include "data/augment.h"
 #include "data/cifar.h"
+#include "export/export.h"
 #include "models/models.h"
 #include "train/checkpoint.h"
 #include "train/device.h"
@@ -110,7 +111,9 @@ void run_train(const TrainCli& c, bool finetune) {
                             {"global_batch", c.opt.batch_size * dist->world_size()}};
   }
 
-  data::BatchPipeline train_pipe(train_split, device), test_pipe(test_split, device);
+  // Fine-tuning an imported network keeps the normalisation it was trained with.
+  const data::Normalization norm = exporter::input_normalization(model->spec());
+  data::BatchPipeline train_pipe(train_split, device, norm), test_pipe(test_split, device, norm);
   train::TrainOptions opt = c.opt;
   opt.progress = !c.quiet;
   opt.freeze_bn = c.dist.freeze_bn;

@@ -19,12 +19,12 @@ uint64_t mix_seed(std::initializer_list<uint64_t> parts) {
   return h;
 }
 
-BatchPipeline::BatchPipeline(const CifarSplit& split, torch::Device device)
+BatchPipeline::BatchPipeline(const CifarSplit& split, torch::Device device, std::optional<Normalization> norm)
     : device_(device), n_(split.size()) {
   if (n_ == 0) throw Error("dataset is empty");
   images_ = split.images.to(device_);
   labels_ = split.labels.to(device_);
-  Normalization nm = normalization_for(split.kind);
+  const Normalization nm = norm ? *norm : normalization_for(split.kind);
   mean_ = torch::tensor({nm.mean[0], nm.mean[1], nm.mean[2]}).view({1, 3, 1, 1}).to(device_);
   inv_std_ = (1.0 / torch::tensor({nm.std[0], nm.std[1], nm.std[2]})).view({1, 3, 1, 1}).to(device_);
 }

@@ -8,6 +8,7 @@
 #include <torch/torch.h>
 
 #include <cstdint>
+#include <optional>
 #include <utility>
 #include <vector>
 
@@ -20,7 +21,9 @@ uint64_t mix_seed(std::initializer_list<uint64_t> parts);
 
 class BatchPipeline {
  public:
-  BatchPipeline(const CifarSplit& split, torch::Device device);
+  // `norm`: the input normalisation to apply; unset, the split's own
+  // statistics (normalization_for).
+  BatchPipeline(const CifarSplit& split, torch::Device device, std::optional<Normalization> norm = std::nullopt);
 
   int64_t size() const { return n_; }
   int64_t batches_per_epoch(int64_t batch_size) const { return (n_ + batch_size - 1) / batch_size; }

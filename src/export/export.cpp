@@ -176,6 +176,10 @@ std::string hex(const uint8_t* p, size_t n) {
 }  // namespace
 
 data::Normalization input_normalization(const models::ModelSpec& spec) {
+  if (spec.input_norm) {
+    const auto& n = *spec.input_norm;
+    return {{n.mean[0], n.mean[1], n.mean[2]}, {n.std[0], n.std[1], n.std[2]}};
+  }
   return data::normalization_for(spec.num_classes == 100 ? data::CifarKind::kCifar100 : data::CifarKind::kCifar10);
 }
 

@@ -32,9 +32,11 @@
 
 namespace msprune::exporter {
 
-// The input normalisation stored in the file (what `invoke_u8` applies):
+// The input normalisation stored in the file (what `invoke_u8` applies): the
+// one the spec records (imported networks, `msprune import --normalize`), else
 // CIFAR-100's statistics for 100-class models, CIFAR-10's otherwise — the
 // same constants the trainer and `msprune eval` use (data::normalization_for).
+// `eval` and `finetune` normalise their data with this too.
 data::Normalization input_normalization(const models::ModelSpec& spec);
 
 // Builds the .msm bytes of `net` (verified by the runtime before returning).

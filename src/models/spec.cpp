@@ -140,8 +140,33 @@ void validate_spec(const ModelSpec& s) {
   }
 }
 
+nlohmann::json InputNorm::to_json() const { return {{"mean", mean}, {"std", std}}; }
+
+InputNorm InputNorm::from_json(const nlohmann::json& j) {
+  InputNorm n;
+  try {
+    auto m = j.at("mean").get<std::vector<float>>(), s = j.at("std").get<std::vector<float>>();
+    if (m.size() != 3 || s.size() != 3)
+      throw Error("input normalisation needs 3 means and 3 stds, got " + std::to_string(m.size()) + " and " +
+                  std::to_string(s.size()));
+    for (size_t c = 0; c < 3; ++c) {
+      if (!std::isfinite(m[c]) || !std::isfinite(s[c]) || !(s[c] > 0))
+        throw Error("input normalisation channel " + std::to_string(c) + ": mean " + std::to_string(m[c]) + ", std " +
+                    std::to_string(s[c]) + " (need finite values and std > 0)");
+      n.mean[c] = m[c];
+      n.std[c] = s[c];
+    }
+  } catch (const nlohmann::json::exception& e) {
+    throw Error(std::string("malformed input normalisation: ") + e.what());
+  }
+  return n;
+}
+
 nlohmann::json ModelSpec::to_json() const {
-  return {{"arch", arch_name(arch)}, {"depth", depth}, {"width", width}, {"num_classes", num_classes}, {"cfg", cfg}};
+  nlohmann::json j = {
+      {"arch", arch_name(arch)}, {"depth", depth}, {"width", width}, {"num_classes", num_classes}, {"cfg", cfg}};
+  if (input_norm) j["input_norm"] = input_norm->to_json();  // absent: the dataset's own (older checkpoints too)
+  return j;
 }
 
 ModelSpec ModelSpec::from_json(const nlohmann::json& j) {
@@ -152,6 +177,7 @@ ModelSpec ModelSpec::from_json(const nlohmann::json& j) {
     s.width = j.at("width").get<double>();
     s.num_classes = j.at("num_classes").get<int>();
     s.cfg = j.at("cfg").get<std::vector<int>>();
+    if (j.contains("input_norm")) s.input_norm = InputNorm::from_json(j.at("input_norm"));
     validate_spec(s);
     return s;
   } catch (const nlohmann::json::exception& e) {

@@ -17,7 +17,9 @@
 //    and the final BN — giving the channels kept by its channel selection.
 #include <nlohmann/json.hpp>
 
+#include <array>
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -31,12 +33,27 @@ constexpr int kMaxChannels = 8192;  // sanity bound for hostile checkpoints
 std::string arch_name(Arch a);
 Arch parse_arch(const std::string& s);  // throws msprune::Error
 
+// The per-channel input normalisation a network was trained with, applied to
+// pixels scaled to [0, 1]: (x - mean) / std. Mean 0 and std 1 feed raw [0, 1]
+// pixels.
+struct InputNorm {
+  std::array<float, 3> mean{0.f, 0.f, 0.f};
+  std::array<float, 3> std{1.f, 1.f, 1.f};
+  bool operator==(const InputNorm&) const = default;
+  nlohmann::json to_json() const;
+  static InputNorm from_json(const nlohmann::json& j);  // validates; throws msprune::Error
+};
+
 struct ModelSpec {
   Arch arch = Arch::kVgg;
   int depth = 16;
   double width = 1.0;
   int num_classes = 10;
   std::vector<int> cfg;
+  // Recorded for imported networks (`msprune import --normalize`); unset for
+  // networks msprune trained, which use their dataset's statistics
+  // (data::normalization_for). Carried through pruning and fine-tuning.
+  std::optional<InputNorm> input_norm;
 
   // Derived, fixed widths (not pruned):
   int growth() const;                     // densenet growth rate
