@@ -35,6 +35,7 @@ void add_bench_command(CLI::App& app);
 void add_meanshift_command(CLI::App& app);  // cmd_meanshift.cpp (issue 3)
 void add_inspect_command(CLI::App& app);    // cmd_inspect.cpp
 void add_pipeline_command(CLI::App& app);   // cmd_pipeline.cpp (issue 7)
+void add_import_command(CLI::App& app);     // cmd_import.cpp (issue 15: PyTorch checkpoints in)
 // The commands that need no LibTorch, all of which the front runs itself:
 // version, keygen, seal, attest, verify-report, infer, bench (--tee only),
 // meanshift, inspect (common.cpp).

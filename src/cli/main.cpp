@@ -13,5 +13,6 @@ int main(int argc, char** argv) {
   add_prune_command(app);
   add_export_command(app);
   add_pipeline_command(app);
+  add_import_command(app);
   return run_cli(app, argc, argv);
 }
