@@ -94,8 +94,9 @@ async function infer(ort, args) {
     fail(`cannot read ${input}: ${e.message}`);
   }
   if (buf.length !== count * 4) fail(`${input} has ${buf.length} bytes, shape ${dims.join('x')} needs ${count * 4}`);
-  const data = new Float32Array(count);
-  for (let i = 0; i < count; ++i) data[i] = buf.readFloatLE(4 * i);
+  if (new Uint8Array(new Uint16Array([1]).buffer)[0] !== 1) fail('this script assumes a little-endian machine');
+  const data = new Float32Array(count);  // an aligned copy
+  new Uint8Array(data.buffer).set(buf);
 
   const session = await createSession(ort, model, opts.threads || 1);
   const feeds = { [onlyInput(session)]: new ort.Tensor('float32', data, dims) };
@@ -110,8 +111,7 @@ async function infer(ort, args) {
   const name = session.outputNames[0];
   const out = result[name];
   if (out.type !== 'float32') fail(`output ${name} is ${out.type}, not float32`);
-  const bytes = Buffer.alloc(out.data.length * 4);
-  for (let i = 0; i < out.data.length; ++i) bytes.writeFloatLE(out.data[i], 4 * i);
+  const bytes = Buffer.from(out.data.buffer, out.data.byteOffset, out.data.byteLength);
   try {
     fs.writeFileSync(output, bytes);
   } catch (e) {
