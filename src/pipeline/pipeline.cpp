@@ -611,6 +611,8 @@ json run_pipeline(const Options& opt) {
                    {"data", opt.data},
                    {"threads", opt.threads},
                    {"device", opt.device},
+                   {"processes", opt.nproc},
+                   {"sync_bn", opt.nproc > 1 && opt.sync_bn},
                    {"platform_key", key.string()}};
   json steps = r.run();
 
