@@ -19,7 +19,7 @@ void add_pipeline_command(CLI::App& app) {
     int64_t train_subset = -2, test_subset = -2;
     double width = 0;
     int threads = 1;
-    bool resume = false, json = false;
+    bool resume = false, json = false, sync_bn = false;
   };
   auto o = std::make_shared<Opts>();
   auto* sub = app.add_subcommand(
@@ -49,6 +49,9 @@ void add_pipeline_command(CLI::App& app) {
   sub->add_option("--nproc", o->nproc,
                   "Train and fine-tune data-parallel in N local processes (Gloo on CPU), batch 64/N each: the "
                   "recipe's global batch of 64 is kept; N divides 64");
+  sub->add_flag("--sync-bn", o->sync_bn,
+                "With --nproc N: SyncBatchNorm in training and fine-tuning (BN statistics over the global batch of 64, "
+                "as one process); no effect without --nproc");
   sub->add_flag("--json", o->json, "Print report.json on stdout at the end");
   sub->callback([o, curve_opt, fit_opt] {
     // The pipeline is one machine's job: its steps after training need the
@@ -60,6 +63,7 @@ void add_pipeline_command(CLI::App& app) {
                     "pipeline --nproc N, or run `msprune train --rank ... --world-size ...` on each machine");
     pipeline::Options p;
     if (!o->nproc.empty()) p.nproc = int(train::parse_int_in("--nproc", o->nproc, 1, 64));
+    p.sync_bn = o->sync_bn;
     p.arch = models::parse_arch(o->arch);
     p.preset = o->preset;
     if (o->depth) p.depth = o->depth;

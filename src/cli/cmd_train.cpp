@@ -67,6 +67,12 @@ void launch_workers(const TrainCli& c, const DistPlan& plan) {
 void run_train(const TrainCli& c, bool finetune) {
   DistPlan plan = resolve_dist(c.dist);
   if (c.out.empty()) throw Error("--out is required");
+  // Refused before any worker starts (TrainOptions::validate says it again).
+  if (c.dist.sync_bn && c.dist.freeze_bn) {
+    train::TrainOptions o = c.opt;
+    o.freeze_bn = o.sync_bn = true;
+    o.validate();
+  }
   if (plan.nproc > 1) return launch_workers(c, plan);
   train::set_threads(c.threads);
   torch::Device device = train::pick_device(c.device);
@@ -77,6 +83,8 @@ void run_train(const TrainCli& c, bool finetune) {
     dist = std::make_unique<train::Distributed>(plan.cfg, device);
   }
   const bool lead = !dist || dist->rank() == 0;
+  if (c.dist.sync_bn && !dist && !c.quiet)
+    std::fprintf(stderr, "note: --sync-bn has no effect in a single process (its batch is the global batch)\n");
   torch::manual_seed(c.opt.seed);
 
   std::string dir = resolve_data_dir(c.data);
@@ -117,6 +125,7 @@ void run_train(const TrainCli& c, bool finetune) {
   train::TrainOptions opt = c.opt;
   opt.progress = !c.quiet;
   opt.freeze_bn = c.dist.freeze_bn;
+  opt.sync_bn = c.dist.sync_bn;
   train::Trainer trainer(model, train_pipe, &test_pipe, opt, device);
   trainer.set_distributed(dist.get());
   // Rank 0's file decides whether this is a resume; every rank then needs it.
@@ -146,9 +155,10 @@ void run_train(const TrainCli& c, bool finetune) {
                 (long long)train_split.size(), (long long)test_split.size(), device.str().c_str(), c.threads,
                 train::blas_library().c_str());
     if (dist)
-      std::printf("data-parallel: %d processes (%s), %lld images per process per step, global batch %lld\n",
+      std::printf("data-parallel: %d processes (%s), %lld images per process per step, global batch %lld%s\n",
                   dist->world_size(), dist->backend().c_str(), (long long)c.opt.batch_size,
-                  (long long)(c.opt.batch_size * dist->world_size()));
+                  (long long)(c.opt.batch_size * dist->world_size()),
+                  opt.sync_bn ? ", SyncBatchNorm" : opt.freeze_bn ? ", BN frozen" : ", BN statistics per process");
     std::fflush(stdout);
   }
   auto summary = trainer.run(c.out, [&](const nlohmann::json& r) {

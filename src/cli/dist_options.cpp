@@ -20,6 +20,9 @@ void add_dist_options(CLI::App* sub, DistCli* d) {
   sub->add_option("--dist-timeout", d->timeout_s,
                   "Seconds a rendezvous or collective may wait for the others before failing (default 1800)");
   sub->add_flag("--freeze-bn", d->freeze_bn, "Train with BN in eval mode (running statistics used and kept)");
+  sub->add_flag("--sync-bn", d->sync_bn,
+                "Data-parallel: SyncBatchNorm, BN statistics over the global batch of all processes (one all-reduce "
+                "per BN layer in forward and in backward); no effect with one process");
 }
 
 DistPlan resolve_dist(const DistCli& d) {

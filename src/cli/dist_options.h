@@ -15,9 +15,10 @@ struct DistCli {
   std::string nproc, master_addr, master_port, rank, world_size, timeout_s;
   std::string backend = "auto";
   bool freeze_bn = false;
+  bool sync_bn = false;
 };
 
-// Adds the options above (and --freeze-bn) to a subcommand.
+// Adds the options above (and --freeze-bn, --sync-bn) to a subcommand.
 void add_dist_options(CLI::App* sub, DistCli* d);
 
 // What a command should do with them.

@@ -55,6 +55,19 @@ torch::nn::Conv2d make_conv(int64_t in, int64_t out, int64_t k, int64_t stride) 
 
 torch::nn::BatchNorm2d make_bn(int64_t c) { return torch::nn::BatchNorm2d(c); }
 
+namespace {
+thread_local BnOverride bn_override;
+}  // namespace
+
+torch::Tensor apply_bn(torch::nn::BatchNorm2dImpl& bn, const torch::Tensor& x) {
+  if (bn_override && bn.is_training()) return bn_override(bn, x);
+  return bn.forward(x);
+}
+
+ScopedBnOverride::ScopedBnOverride(BnOverride f) : previous_(std::move(bn_override)) { bn_override = std::move(f); }
+
+ScopedBnOverride::~ScopedBnOverride() { bn_override = std::move(previous_); }
+
 void init_conv(torch::nn::Conv2dImpl& conv) {
   torch::NoGradGuard g;
   auto& w = conv.weight;

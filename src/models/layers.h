@@ -2,6 +2,8 @@
 // Building blocks shared by the zoo.
 #include <torch/torch.h>
 
+#include <functional>
+
 namespace msprune::models {
 
 // Network Slimming's channel selection: keeps the channels listed in the
@@ -29,6 +31,27 @@ TORCH_MODULE(ChannelSelection);
 
 torch::nn::Conv2d make_conv(int64_t in, int64_t out, int64_t k, int64_t stride = 1);
 torch::nn::BatchNorm2d make_bn(int64_t c);
+
+// Every BatchNorm of the zoo is applied through apply_bn: the module's own
+// forward, unless a BnOverride is installed on this thread and the module is
+// in training mode. That is how data-parallel training swaps in SyncBatchNorm
+// (train/sync_bn.h) without another module type: parameter and buffer names,
+// and so checkpoints and pruning, stay those of torch::nn::BatchNorm2d.
+using BnOverride = std::function<torch::Tensor(torch::nn::BatchNorm2dImpl&, const torch::Tensor&)>;
+torch::Tensor apply_bn(torch::nn::BatchNorm2dImpl& bn, const torch::Tensor& x);
+
+// Installs `f` for training-mode BN on this thread while in scope (the one
+// before it comes back afterwards).
+class ScopedBnOverride {
+ public:
+  explicit ScopedBnOverride(BnOverride f);
+  ~ScopedBnOverride();
+  ScopedBnOverride(const ScopedBnOverride&) = delete;
+  ScopedBnOverride& operator=(const ScopedBnOverride&) = delete;
+
+ private:
+  BnOverride previous_;
+};
 
 // Network Slimming's initialisation: convs ~ N(0, sqrt(2 / (k*k*out))),
 // BN gamma = gamma_init, beta = 0.

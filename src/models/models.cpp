@@ -40,7 +40,7 @@ VggImpl::VggImpl(ModelSpec spec, double gamma_init) : NetImpl(std::move(spec)) {
 
 torch::Tensor VggImpl::forward(torch::Tensor x) {
   for (size_t i = 0; i < convs.size(); ++i) {
-    x = torch::relu(bns[i]->forward(convs[i]->forward(x)));
+    x = torch::relu(apply_bn(*bns[i], convs[i]->forward(x)));
     if (pool_after[i]) x = torch::max_pool2d(x, 2, 2);
   }
   x = x.mean({2, 3});  // AvgPool2d(2) on the final 2x2 map, flattened
@@ -84,10 +84,10 @@ BottleneckImpl::BottleneckImpl(int64_t inplanes_, int64_t planes_, const int* cf
 }
 
 torch::Tensor BottleneckImpl::forward(const torch::Tensor& x) {
-  auto out = torch::relu(select->forward(bn1->forward(x)));
+  auto out = torch::relu(select->forward(apply_bn(*bn1, x)));
   out = conv1->forward(out);
-  out = conv2->forward(torch::relu(bn2->forward(out)));
-  out = conv3->forward(torch::relu(bn3->forward(out)));
+  out = conv2->forward(torch::relu(apply_bn(*bn2, out)));
+  out = conv3->forward(torch::relu(apply_bn(*bn3, out)));
   return out + (downsample ? downsample->forward(x) : x);
 }
 
@@ -114,7 +114,7 @@ PreResNetImpl::PreResNetImpl(ModelSpec spec, double gamma_init) : NetImpl(std::m
 torch::Tensor PreResNetImpl::forward(torch::Tensor x) {
   x = conv1->forward(x);
   for (auto& b : blocks) x = b->forward(x);
-  x = torch::relu(select->forward(bn->forward(x)));
+  x = torch::relu(select->forward(apply_bn(*bn, x)));
   return fc->forward(x.mean({2, 3}));
 }
 
@@ -163,7 +163,7 @@ DenseUnitImpl::DenseUnitImpl(int64_t inplanes_, int64_t kept, int64_t out_, int6
 }
 
 torch::Tensor DenseUnitImpl::forward(const torch::Tensor& x) {
-  return conv->forward(torch::relu(select->forward(bn->forward(x))));
+  return conv->forward(torch::relu(select->forward(apply_bn(*bn, x))));
 }
 
 DenseNetImpl::DenseNetImpl(ModelSpec spec, double gamma_init) : NetImpl(std::move(spec)) {
@@ -195,7 +195,7 @@ torch::Tensor DenseNetImpl::forward(torch::Tensor x) {
     for (auto& u : dense[size_t(st)]) x = torch::cat({x, u->forward(x)}, 1);
     if (st < 2) x = torch::avg_pool2d(trans[size_t(st)]->forward(x), 2);
   }
-  x = torch::relu(select->forward(bn->forward(x)));
+  x = torch::relu(select->forward(apply_bn(*bn, x)));
   return fc->forward(x.mean({2, 3}));
 }
 

@@ -435,6 +435,7 @@ json run_pipeline(const Options& opt) {
   std::string train_th = th;
   if (opt.nproc > 1) {
     dp_args = {"--nproc", std::to_string(opt.nproc), "--batch-size", std::to_string(64 / opt.nproc)};
+    if (opt.sync_bn) dp_args.push_back("--sync-bn");
     train_th = std::to_string(std::max(1, opt.threads / opt.nproc));
   }
   auto with_dp = [&](std::vector<std::string> a) {
@@ -610,6 +611,8 @@ json run_pipeline(const Options& opt) {
                    {"data", opt.data},
                    {"threads", opt.threads},
                    {"device", opt.device},
+                   {"processes", opt.nproc},
+                   {"sync_bn", opt.nproc > 1 && opt.sync_bn},
                    {"platform_key", key.string()}};
   json steps = r.run();
 

@@ -71,6 +71,10 @@ struct Options {
   // batch, and with it the recipe's learning-rate schedule, stays the paper's
   // 64; N must divide 64. The other steps are single-process as before.
   int nproc = 1;
+  // --sync-bn: with nproc > 1, training and fine-tuning use SyncBatchNorm
+  // (`train --sync-bn`): BN statistics over the global batch of 64, as one
+  // process computes them. No effect with one process.
+  bool sync_bn = false;
 };
 
 // Parses "0.2,0.3,0.5" (each in (0, 1), at most 20, no repeats); throws

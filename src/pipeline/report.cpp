@@ -50,6 +50,14 @@ std::string render_report_md(const json& rep) {
             pr.value("train_subset", -1) < 0 ? "all" : std::to_string(pr.value("train_subset", -1)).c_str(),
             pr.value("test_subset", -1) < 0 ? "all" : std::to_string(pr.value("test_subset", -1)).c_str(),
             st.value("threads", 1), st.value("device", "").c_str());
+  // Reports written before data parallelism have no "processes": one.
+  if (const int np = st.value("processes", 1); np > 1)
+    o << strf("Training and fine-tuning: data-parallel in %d processes, batch %d each (global batch 64), %s.\n\n", np,
+              64 / np,
+              st.value("sync_bn", false) ? "SyncBatchNorm (BN statistics over the global batch)"
+                                         : "BN statistics per process (DDP's default)");
+  else
+    o << "Training and fine-tuning: one process.\n\n";
 
   // Accuracy and size.
   const json& m = rep["models"];

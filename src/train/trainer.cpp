@@ -5,6 +5,7 @@
 
 #include "train/checkpoint.h"
 #include "train/distributed.h"
+#include "train/sync_bn.h"
 #include "util/error.h"
 #include "util/progress.h"
 #include "util/table.h"
@@ -20,6 +21,7 @@ json TrainOptions::to_json() const {
           {"max_steps", max_steps}, {"eval_batch", eval_batch}, {"sparsity_warmup", sparsity_warmup}};
   // Written only when on, so checkpoints of runs without it stay as they were.
   if (freeze_bn) j["freeze_bn"] = true;
+  if (sync_bn) j["sync_bn"] = true;
   return j;
 }
 
@@ -39,6 +41,7 @@ TrainOptions TrainOptions::from_json(const json& j) {
     o.eval_batch = j.value("eval_batch", int64_t(256));
     o.sparsity_warmup = j.value("sparsity_warmup", 0);  // absent in checkpoints before the option
     o.freeze_bn = j.value("freeze_bn", false);
+    o.sync_bn = j.value("sync_bn", false);
   } catch (const json::exception& e) {
     throw Error(std::string("malformed training options: ") + e.what());
   }
@@ -58,6 +61,9 @@ void TrainOptions::validate() const {
     throw Error("--sparsity-warmup must be in 0..100000 epochs, got " + std::to_string(sparsity_warmup));
   if (schedule != "step" && schedule != "cosine") throw Error("--schedule must be step or cosine");
   if (eval_batch < 1) throw Error("eval batch must be positive");
+  if (sync_bn && freeze_bn)
+    throw Error("--sync-bn and --freeze-bn exclude each other: --freeze-bn keeps BN in eval mode on its running "
+                "statistics, so there are no batch statistics to synchronise");
 }
 
 json TrainState::to_json() const {
@@ -158,7 +164,7 @@ void Trainer::resume(const std::filesystem::path& ckpt) {
                 " process(es)), now " + std::to_string(opt_.batch_size * world) + " (--batch-size " +
                 std::to_string(opt_.batch_size) + " x " + std::to_string(world) + ")");
   for (const char* k : {"lr", "momentum", "nesterov", "weight_decay", "sparsity", "sparsity_warmup", "schedule",
-                        "seed", "freeze_bn"}) {
+                        "seed", "freeze_bn", "sync_bn"}) {
     if (saved.to_json()[k] != opt_.to_json()[k])
       throw Error(ckpt.string() + ": cannot resume: --" + std::string(k) + " was " + saved.to_json()[k].dump() +
                   ", now " + opt_.to_json()[k].dump() + " (use the original options)");
@@ -292,7 +298,14 @@ json Trainer::run(const std::filesystem::path& out, const std::function<void(con
       // rank 0's running statistics (each from its own batch, as DDP).
       if (dist_ && !buffers.empty()) dist_->broadcast(buffers);
       opt_sgd_->zero_grad();
-      auto logits = model_->forward(x);
+      torch::Tensor logits;
+      {
+        // SyncBatchNorm for this forward; its backward all-reduces inside
+        // loss.backward() below, on every rank in the same order.
+        std::optional<SyncBatchNormScope> sync;
+        if (dist_ && opt_.sync_bn) sync.emplace(*dist_);
+        logits = model_->forward(x);
+      }
       auto loss = torch::nn::functional::cross_entropy(logits, y);
       loss.backward();
       // Averaged first, then the L1 term, as PyTorch's Network Slimming code

@@ -43,6 +43,12 @@ struct TrainOptions {
   // processes (used by the data-parallel equivalence test; also a common
   // fine-tuning choice). Saved only when on.
   bool freeze_bn = false;
+  // SyncBatchNorm in data-parallel runs (sync_bn.h): training-mode BN uses
+  // the statistics of the global batch, so a step is that of one process
+  // with the whole global batch. Without a process group (one process) it
+  // changes nothing, as PyTorch's SyncBatchNorm. Excludes freeze_bn (no batch
+  // statistics there to synchronise). Saved only when on.
+  bool sync_bn = false;
 
   nlohmann::json to_json() const;
   static TrainOptions from_json(const nlohmann::json& j);  // throws msprune::Error

@@ -111,6 +111,9 @@ TEST(Pipeline, TinyVggEndToEndThenResume) {
   EXPECT_NE(text.find("## Accuracy and size"), std::string::npos);
   EXPECT_NE(text.find("EMULATED"), std::string::npos);
   EXPECT_NE(text.find("plots/enclave-latency.png"), std::string::npos);
+  // The process count is stated (this run: one process).
+  EXPECT_EQ(rep["settings"]["processes"], 1);
+  EXPECT_NE(text.find("Training and fine-tuning: one process."), std::string::npos);
 
   // docs/results.md's table is made from such reports by tools/results_table.py.
   if (fs::exists("/usr/bin/python3")) {

@@ -26,6 +26,7 @@
 #include "train/checkpoint.h"
 #include "train/distributed.h"
 #include "train/launch.h"
+#include "train/sync_bn.h"
 #include "util/error.h"
 
 namespace fs = std::filesystem;
@@ -163,6 +164,8 @@ TEST_F(Distributed, BadRendezvousOptionsAreNamed) {
       {" --nproc 0", "--nproc: '0' is not a whole number in [1, 256]"},
       {" --nproc 2 --rank 0 --world-size 2", "do not combine it with --rank/--world-size"},
       {" --rank 0 --world-size 2 --dist-timeout 0", "--dist-timeout: '0'"},
+      {" --sync-bn --freeze-bn", "--sync-bn and --freeze-bn exclude each other"},
+      {" --nproc 2 --sync-bn --freeze-bn", "--sync-bn and --freeze-bn exclude each other"},
   };
   for (const auto& c : cases) {
     auto r = sh(base + c.args);
@@ -239,6 +242,246 @@ TEST_F(Distributed, DefaultPerProcessBatchNormTrainsAndRank0sStatisticsAreSaved)
   std::fprintf(stderr, "BN in train mode: max |w_1proc - w_2proc| = %.3g\n", d);
   EXPECT_GT(d, 0.0);
   EXPECT_LT(d, 0.5);
+}
+
+// --- SyncBatchNorm ---------------------------------------------------------------
+
+namespace {
+// Runs fn(rank, group) on two threads of this process, each one rank of a
+// Gloo group on the loopback; rethrows the first failure after both ended.
+template <class F>
+void on_two_ranks(F fn) {
+  train::DistConfig cfg;
+  cfg.world_size = 2;
+  cfg.master_port = train::pick_free_port();
+  cfg.timeout = std::chrono::seconds(30);  // a rank that failed early makes the other wait this long
+  std::exception_ptr err[2];
+  std::thread t[2];
+  for (int r = 0; r < 2; ++r)
+    t[r] = std::thread([&, r] {
+      try {
+        train::DistConfig c = cfg;
+        c.rank = r;
+        train::Distributed d(c, torch::kCPU);
+        fn(r, d);
+      } catch (...) {
+        err[r] = std::current_exception();
+      }
+    });
+  for (auto& th : t) th.join();
+  for (auto& e : err)
+    if (e) std::rethrow_exception(e);
+}
+
+double maxabs(const torch::Tensor& a, const torch::Tensor& b) {
+  return (a.to(torch::kFloat64) - b.to(torch::kFloat64)).abs().max().item<double>();
+}
+}  // namespace
+
+// The SyncBatchNorm function on two ranks against plain training-mode
+// batch_norm on the concatenated batch: output, running statistics, and the
+// gradients of input, gamma and beta (the loss is the sum over both ranks, so
+// gamma's and beta's gradients are the sum of the ranks' local ones). The
+// batch is split unevenly (5 + 3 images) so that the exchanged counts matter,
+// and the input's mean is far from 0 (3) so that E[x^2] - E[x]^2 would show a
+// cancellation.
+//
+// Tolerance 1e-5 absolute, every value here being O(1) to O(10): the two
+// sides compute the same real numbers in float32 in different orders (sums
+// over 5 and 3 images per rank, then float64 exchange, against one sum over
+// 8), a few ulps (1.2e-7 relative each) per reduction; measured: output and
+// running statistics equal, gradients within 1e-6. A BN that normalised with
+// its rank's own statistics, or a backward without the all-reduce (the local
+// means of dy, computed below), is off by 1e-1 or more.
+TEST_F(Distributed, SyncBatchNormMatchesBatchNormOnTheConcatenatedBatch) {
+  torch::manual_seed(11);
+  const int64_t C = 3;
+  auto X = torch::randn({8, C, 4, 4}) * 2.0 + 3.0;
+  auto R = torch::randn({8, C, 4, 4});  // dL/dy: the loss is sum(y * R)
+  auto W = torch::rand({C}) + 0.5, B = torch::randn({C});
+  const double momentum = 0.1, eps = 1e-5;
+  const int64_t lo[2] = {0, 5}, n[2] = {5, 3};
+
+  // The reference: one process, the whole batch.
+  auto x = X.clone().requires_grad_(true);
+  auto w = W.clone().requires_grad_(true), b = B.clone().requires_grad_(true);
+  auto rm = torch::zeros({C}), rv = torch::ones({C});
+  auto y = torch::batch_norm(x, w, b, rm, rv, /*training=*/true, momentum, eps, false);
+  (y * R).sum().backward();
+
+  torch::Tensor ys[2], dxs[2], dws[2], dbs[2], rms[2], rvs[2];
+  on_two_ranks([&](int r, train::Distributed& d) {
+    auto xr = X.narrow(0, lo[r], n[r]).clone().requires_grad_(true);
+    auto wr = W.clone().requires_grad_(true), br = B.clone().requires_grad_(true);
+    auto rmr = torch::zeros({C}), rvr = torch::ones({C});
+    auto yr = train::sync_batch_norm(xr, wr, br, rmr, rvr, momentum, eps, d);
+    (yr * R.narrow(0, lo[r], n[r])).sum().backward();
+    ys[r] = yr.detach(), dxs[r] = xr.grad(), dws[r] = wr.grad(), dbs[r] = br.grad(), rms[r] = rmr, rvs[r] = rvr;
+  });
+
+  const double tol = 1e-5;
+  auto y2 = torch::cat({ys[0], ys[1]}), dx2 = torch::cat({dxs[0], dxs[1]});
+  const double d_y = maxabs(y2, y), d_dx = maxabs(dx2, x.grad()), d_dw = maxabs(dws[0] + dws[1], w.grad()),
+               d_db = maxabs(dbs[0] + dbs[1], b.grad());
+  const double d_stats = std::max({maxabs(rms[0], rm), maxabs(rms[1], rm), maxabs(rvs[0], rv), maxabs(rvs[1], rv)});
+  std::fprintf(stderr,
+               "SyncBN vs batch_norm on the whole batch: max |dy| %.3g, |d dx| %.3g, |d dgamma| %.3g, |d dbeta| "
+               "%.3g, |d running| %.3g (max |dx| %.3g)\n",
+               d_y, d_dx, d_dw, d_db, d_stats, x.grad().abs().max().item<double>());
+  EXPECT_LE(d_y, tol);
+  EXPECT_LE(d_dx, tol);
+  EXPECT_LE(d_dw, tol);
+  EXPECT_LE(d_db, tol);
+  EXPECT_LE(d_stats, tol);
+
+  // What the ranks' own statistics would give (DDP without SyncBN): the test
+  // tells it apart by far.
+  double d_local = 0;
+  for (int r = 0; r < 2; ++r) {
+    auto xl = X.narrow(0, lo[r], n[r]);
+    auto yl = torch::batch_norm(xl, W, B, {}, {}, true, momentum, eps, false);
+    d_local = std::max(d_local, maxabs(yl, y.detach().narrow(0, lo[r], n[r])));
+  }
+  std::fprintf(stderr, "per-rank statistics would be off by %.3g\n", d_local);
+  EXPECT_GT(d_local, 100 * tol);
+}
+
+// The input gradient specifically: the global-batch gradient needs the
+// global means of dy and dy * (x - mean), i.e. the backward all-reduce.
+// Without it (each rank using its own means, computed here from the same
+// global statistics) the gradient is off by far more than the tolerance; the
+// SyncBN gradient is not.
+TEST_F(Distributed, SyncBatchNormInputGradientNeedsTheBackwardAllReduce) {
+  torch::manual_seed(12);
+  const int64_t C = 4;
+  auto X = torch::randn({8, C, 3, 3});
+  auto R = torch::randn({8, C, 3, 3}) + torch::arange(8.0).view({8, 1, 1, 1}) * 0.5;  // ranks see different dy
+  auto W = torch::rand({C}) + 0.5;
+  const double eps = 1e-5;
+  auto x = X.clone().requires_grad_(true);
+  auto y = torch::batch_norm(x, W, {}, {}, {}, true, 0.1, eps, false);
+  (y * R).sum().backward();
+  auto dx_ref = x.grad();
+
+  torch::Tensor dxs[2];
+  on_two_ranks([&](int r, train::Distributed& d) {
+    auto xr = X.narrow(0, 4 * r, 4).clone().requires_grad_(true);
+    auto yr = train::sync_batch_norm(xr, W, {}, {}, {}, 0.1, eps, d);
+    (yr * R.narrow(0, 4 * r, 4)).sum().backward();
+    dxs[r] = xr.grad();
+  });
+  const double d_sync = maxabs(torch::cat({dxs[0], dxs[1]}), dx_ref);
+
+  // The gradient a backward without the all-reduce would give: global
+  // statistics (from the forward), local means of dy and dy * (x - mean).
+  auto mean = X.mean({0, 2, 3}, true);
+  auto invstd = (X.var({0, 2, 3}, false, true) + eps).rsqrt();
+  double d_local = 0;
+  for (int r = 0; r < 2; ++r) {
+    auto xmu = X.narrow(0, 4 * r, 4) - mean;
+    auto g = R.narrow(0, 4 * r, 4);
+    auto dx = (g - g.mean({0, 2, 3}, true) - xmu * invstd * invstd * (g * xmu).mean({0, 2, 3}, true)) * invstd *
+              W.view({1, C, 1, 1});
+    d_local = std::max(d_local, maxabs(dx, dx_ref.narrow(0, 4 * r, 4)));
+  }
+  std::fprintf(stderr, "input gradient: SyncBN off by %.3g; without the backward all-reduce off by %.3g\n", d_sync,
+               d_local);
+  EXPECT_LE(d_sync, 1e-5);
+  EXPECT_GT(d_local, 1e-2);
+}
+
+TEST_F(Distributed, SyncBatchNormRefusesBadShapes) {
+  on_two_ranks([&](int, train::Distributed& d) {
+    try {
+      train::sync_batch_norm(torch::randn({4}), {}, {}, {}, {}, 0.1, 1e-5, d);
+      ADD_FAILURE() << "a 1-D input was accepted";
+    } catch (const Error& e) {
+      EXPECT_NE(std::string(e.what()).find("expected an input with a channel dimension"), std::string::npos)
+          << e.what();
+    }
+    try {
+      train::sync_batch_norm(torch::randn({2, 3, 2, 2}), torch::ones({4}), {}, {}, {}, 0.1, 1e-5, d);
+      ADD_FAILURE() << "4 scales for 3 channels were accepted";
+    } catch (const Error& e) {
+      EXPECT_NE(std::string(e.what()).find("the input has 3 channels"), std::string::npos) << e.what();
+    }
+    // One value per channel over both ranks: refused on both (the count is
+    // the exchanged one, so neither rank waits for the other).
+    try {
+      train::sync_batch_norm(torch::randn({d.rank() == 0 ? 1 : 0, 3, 1, 1}), {}, {}, {}, {}, 0.1, 1e-5, d);
+      ADD_FAILURE() << "one value per channel was accepted";
+    } catch (const Error& e) {
+      EXPECT_NE(std::string(e.what()).find("expected more than 1 value per channel over all 2 processes"),
+                std::string::npos)
+          << e.what();
+    }
+  });
+}
+
+// 2 processes x batch 8 with --sync-bn against 1 process x batch 16, BN in
+// training mode, 5 steps (one epoch), the same seed: the same weights and the
+// same BN running statistics.
+//
+// Tolerance 1e-6 absolute on every weight and running statistic (|w| <= ~1,
+// running variances O(1); measured: 7.5e-8 and 6e-8): the runs compute the
+// same real numbers in float32 but in different orders: SyncBN's per-rank
+// var_mean over 8 images and float64 exchange against batch_norm's one
+// reduction over 16, and gradients summed as two halves, each a few ulps
+// (1.2e-7 relative) per reduction, through 8 BN layers and 5 momentum-SGD
+// steps. Without SyncBN (per-process statistics, DDP's default) the same
+// comparison is off by 7.5e-3 (weights) and 7e-2 (statistics), which the
+// test checks as well (at least 100x the tolerance).
+TEST_F(Distributed, SyncBnTwoProcessesGiveTheWeightsAndStatisticsOfOneProcessWithTheDoubleBatch) {
+  auto one = sh("train" + common() + " --epochs 1 --sparsity 1e-2 --batch-size 16 --out " + p("sb1.ckpt").string());
+  ASSERT_EQ(one.rc, 0) << one.out;
+  auto two = sh("train" + common() + " --epochs 1 --sparsity 1e-2 --batch-size 8 --nproc 2 --sync-bn --out " +
+                p("sb2.ckpt").string());
+  ASSERT_EQ(two.rc, 0) << two.out;
+  auto plain = sh("train" + common() + " --epochs 1 --sparsity 1e-2 --batch-size 8 --nproc 2 --out " +
+                  p("sb2plain.ckpt").string());
+  ASSERT_EQ(plain.rc, 0) << plain.out;
+
+  auto ca = train::load_checkpoint(p("sb1.ckpt")), cb = train::load_checkpoint(p("sb2.ckpt")),
+       cc = train::load_checkpoint(p("sb2plain.ckpt"));
+  auto pb = cb.model->named_parameters(), pc = cc.model->named_parameters();
+  double dw = 0, dw_plain = 0, dstat = 0, dstat_plain = 0;
+  for (auto& q : ca.model->named_parameters()) {
+    dw = std::max(dw, maxabs(q.value(), pb[q.key()]));
+    dw_plain = std::max(dw_plain, maxabs(q.value(), pc[q.key()]));
+  }
+  auto bb = cb.model->named_buffers(), bc = cc.model->named_buffers();
+  int stats = 0;
+  for (auto& q : ca.model->named_buffers()) {
+    const auto& k = q.key();
+    if (k.find("running_") == std::string::npos) {
+      EXPECT_TRUE(torch::equal(q.value(), bb[k])) << k;  // num_batches_tracked, channel selections
+      continue;
+    }
+    ++stats;
+    dstat = std::max(dstat, maxabs(q.value(), bb[k]));
+    dstat_plain = std::max(dstat_plain, maxabs(q.value(), bc[k]));
+  }
+  EXPECT_EQ(stats, 2 * 8);  // VGG-11: 8 BN layers, mean and variance
+  std::fprintf(stderr,
+               "--sync-bn, 2 processes vs 1: max |d weight| %.3g, max |d running stat| %.3g; without --sync-bn: %.3g "
+               "and %.3g\n",
+               dw, dstat, dw_plain, dstat_plain);
+  EXPECT_LE(dw, 1e-6);
+  EXPECT_LE(dstat, 1e-6);
+  EXPECT_GT(dw_plain, 100 * 1e-6);
+  EXPECT_GT(dstat_plain, 100 * 1e-6);
+  EXPECT_EQ(cb.meta["train"].value("sync_bn", false), true);
+  EXPECT_EQ(cb.meta["state"]["step"], 5);
+  EXPECT_EQ(ca.meta["train"].count("sync_bn"), 0u);  // off: the checkpoint's options are as before
+  // The steps really moved the weights and the statistics from the start.
+  auto init = sh("train" + common() + " --epochs 1 --max-steps 0 --batch-size 16 --out " + p("sb0.ckpt").string());
+  ASSERT_EQ(init.rc, 0) << init.out;
+  EXPECT_GT(max_diff(p("sb0.ckpt"), p("sb2.ckpt")).first, 1e-3);
+  // A --sync-bn run resumes only with --sync-bn.
+  auto bad = sh("train" + common() + " --epochs 2 --sparsity 1e-2 --batch-size 8 --nproc 2 --resume --out " +
+                p("sb2.ckpt").string());
+  EXPECT_EQ(bad.rc, 1) << bad.out;
+  EXPECT_NE(bad.out.find("cannot resume: --sync_bn was true"), std::string::npos) << bad.out;
 }
 
 // --- resume --------------------------------------------------------------------
