@@ -5,11 +5,20 @@
 #include <c10/util/ThreadLocalDebugInfo.h>
 #include <torch/version.h>
 
+#include <unistd.h>
+
 #include <algorithm>
 #include <chrono>
+#include <cstdlib>
+#include <filesystem>
 #include <fstream>
+#include <memory>
 #include <string>
 
+#include "bench/native/ort_peer.h"
+#ifdef MSPRUNE_HAVE_ONNX
+#include "interop/onnx_export.h"
+#endif
 #include "train/checkpoint.h"
 #include "train/device.h"
 #include "util/error.h"
@@ -103,6 +112,66 @@ void check_options(const NativeBenchOptions& o) {
   need(o.inputs >= 1 && o.inputs <= 4096, "inputs must be 1..4096");
 }
 
+// ONNX Runtime's side: the model exported to a temporary .onnx file (removed
+// with it) and the Node peer running it.
+struct OrtSide {
+  struct TempFile {
+    std::filesystem::path path;
+    ~TempFile() {
+      std::error_code ec;
+      std::filesystem::remove(path, ec);
+    }
+  } onnx;  // declared first: removed also when the peer fails to start
+  bench::OrtPeer peer;
+  OrtSide(std::filesystem::path file, const std::vector<std::vector<float>>& batches, int B, int threads)
+      : onnx{std::move(file)}, peer(onnx.path, batches, B, 3, 32, 32, threads) {}
+};
+
+// nullptr (with r->ort_note saying why) when ONNX Runtime is off or, in auto
+// mode, not installed; with --ort on a missing piece is an error.
+std::unique_ptr<OrtSide> start_ort(const NativeBenchOptions& opts, models::NetImpl& net,
+                                   const std::vector<torch::Tensor>& batches, NativeBenchResult* r) {
+  if (opts.ort == OrtMode::kOff) {
+    r->ort_note = "off (--ort off)";
+    return nullptr;
+  }
+  std::string why = bench::ort_unavailable_reason();
+#ifndef MSPRUNE_HAVE_ONNX
+  why = "msprune was built without the ONNX library (Debian: libonnx-dev libprotobuf-dev)";
+#endif
+  if (!why.empty()) {
+    if (opts.ort == OrtMode::kOn) throw Error("bench --ort on: " + why);
+    r->ort_note = "not run: " + why;
+    return nullptr;
+  }
+#ifdef MSPRUNE_HAVE_ONNX
+  const std::string bytes = interop::export_onnx(net);
+  std::string tmpl = (std::filesystem::temp_directory_path() / "msprune-bench-XXXXXX.onnx").string();
+  const int fd = ::mkstemps(tmpl.data(), 5);
+  if (fd < 0) throw Error("bench: cannot create a temporary file for the ONNX model");
+  const bool ok = ::write(fd, bytes.data(), bytes.size()) == ssize_t(bytes.size());
+  ::close(fd);
+  if (!ok) {
+    std::error_code ec;
+    std::filesystem::remove(tmpl, ec);
+    throw Error("bench: cannot write the ONNX model to " + tmpl);
+  }
+  std::vector<std::vector<float>> in;
+  for (const torch::Tensor& b : batches) {
+    const float* p = b.data_ptr<float>();
+    in.emplace_back(p, p + b.numel());
+  }
+  auto side = std::make_unique<OrtSide>(tmpl, in, int(batches[0].size(0)), opts.threads);
+  r->ort_ran = true;
+  r->ort_version = side->peer.version();
+  r->node_version = side->peer.node_version();
+  return side;
+#else
+  (void)net, (void)batches;
+  return nullptr;
+#endif
+}
+
 }  // namespace
 
 NativeBenchResult run_native_bench(const NativeBenchOptions& opts) {
@@ -167,14 +236,23 @@ NativeBenchResult run_native_bench(const NativeBenchOptions& opts) {
   r.rt_arena_bytes = h->model().arena_bytes();
   r.kernel_level = rt::kernel_level_name(h->interpreter().kernel_level());
 
+  // --- ONNX Runtime: export to ONNX, start the Node peer on the same inputs.
+  std::unique_ptr<OrtSide> ort = start_ort(opts, net, batches, &r);
+
   // --- Timing: warm-up, then alternating blocks.
-  Progress bar("bench " + r.name, uint64_t(2 * (opts.warmup + opts.runs) + opts.runs), "run", opts.progress);
+  const int sides = ort ? 3 : 2;
+  Progress bar("bench " + r.name, uint64_t(sides * (opts.warmup + opts.runs) + opts.runs), "run", opts.progress);
   for (int i = 0; i < opts.warmup; ++i) {
     (void)net.forward(batches[size_t(i % K)]);
     run_rt(*h, i % K);
     bar.tick(2);
   }
-  std::vector<double> t_torch, t_rt;
+  if (ort) {
+    (void)ort->peer.run(opts.warmup, 0);
+    (void)ort->peer.bridge(opts.warmup);
+    bar.tick(uint64_t(opts.warmup));
+  }
+  std::vector<double> t_torch, t_rt, t_ort, t_bridge;
   int64_t next = 0;
   while (int(t_torch.size()) < opts.runs) {
     const int n = std::min(opts.block, opts.runs - int(t_torch.size()));
@@ -190,6 +268,11 @@ NativeBenchResult run_native_bench(const NativeBenchOptions& opts) {
       t_rt.push_back(ms_since(t0));
       bar.tick();
     }
+    if (ort) {
+      for (double t : ort->peer.run(n, next)) t_ort.push_back(t);
+      for (double t : ort->peer.bridge(n)) t_bridge.push_back(t);
+      bar.tick(uint64_t(n));
+    }
     next += n;
   }
   r.torch_ms = summarize(t_torch);
@@ -198,6 +281,11 @@ NativeBenchResult run_native_bench(const NativeBenchOptions& opts) {
   const double flop = 2.0 * double(r.macs) * double(B);
   r.runtime_gflops = r.runtime_ms.p50 > 0 ? flop / (r.runtime_ms.p50 * 1e6) : 0;
   r.torch_gflops = r.torch_ms.p50 > 0 ? flop / (r.torch_ms.p50 * 1e6) : 0;
+  if (ort) {
+    r.ort_ms = summarize(t_ort);
+    r.bridge_ms = summarize(t_bridge);
+    r.ort_gflops = r.ort_ms.p50 > 0 ? flop / (r.ort_ms.p50 * 1e6) : 0;
+  }
 
   // --- Parity on every input used above.
   for (int64_t j = 0; j < K; ++j) {
@@ -205,8 +293,16 @@ NativeBenchResult run_native_bench(const NativeBenchOptions& opts) {
     run_rt(*h, j);
     for (int64_t i = 0; i < B; ++i)
       add_to_parity(r.parity, yt[i].data_ptr<float>(), logits.data() + size_t(i) * r.msm.classes, r.msm.classes);
+    if (ort) {
+      const std::vector<float> yo = ort->peer.logits(j);
+      if (yo.size() != size_t(B) * r.msm.classes)
+        throw Error(strf("bench: ONNX Runtime gave %zu logits for a batch of %lld", yo.size(), (long long)B));
+      for (int64_t i = 0; i < B; ++i)
+        add_to_parity(r.ort_parity, yt[i].data_ptr<float>(), yo.data() + size_t(i) * r.msm.classes, r.msm.classes);
+    }
   }
   h.reset();
+  ort.reset();
 
   // --- Runtime profile per op (op hook), single images.
   HookState hs;
@@ -280,6 +376,9 @@ std::string format_native_bench(const NativeBenchResult& r) {
          strf("%.1f", r.torch_gflops), mib(torch_exact), rss(torch_rss)});
   t.add({"runtime", strf("%.3f", r.runtime_ms.p50), strf("%.3f", r.runtime_ms.p99), strf("%.3f", r.runtime_ms.min),
          strf("%.1f", r.runtime_gflops), mib(rt_exact), rss(r.rt_rss_growth)});
+  if (r.ort_ran)
+    t.add({"ONNX Runtime", strf("%.3f", r.ort_ms.p50), strf("%.3f", r.ort_ms.p99), strf("%.3f", r.ort_ms.min),
+           strf("%.1f", r.ort_gflops), "n/a", "n/a"});
   s += t.str();
   s += strf("\n  memory: LibTorch %s weights + %s peak in its CPU allocator during a forward pass;"
             "\n          runtime %s model bytes + %s arena (exact)\n",
@@ -294,6 +393,20 @@ std::string format_native_bench(const NativeBenchResult& r) {
   s += strf("  logits: max |diff| %.3g over %lld images (%.3g of max |logit| %.3g), top-1 agree %lld/%lld\n",
             r.parity.max_abs_diff, (long long)r.parity.inputs, r.parity.rel(), r.parity.max_abs_logit,
             (long long)r.parity.top1_agree, (long long)r.parity.inputs);
+  if (r.ort_ran) {
+    s += strf("  ONNX Runtime %s (npm onnxruntime-node, Node.js %s, another process; memory not measured): "
+              "p50 / runtime p50 %.2fx, LibTorch p50 / its p50 %.2fx\n",
+              r.ort_version.c_str(), r.node_version.c_str(), r.runtime_ms.p50 > 0 ? r.ort_ms.p50 / r.runtime_ms.p50 : 0,
+              r.ort_ms.p50 > 0 ? r.torch_ms.p50 / r.ort_ms.p50 : 0);
+    s += strf("    its times include the Node binding, which costs %.3f ms p50 (%.3f min) per call by itself "
+              "(an Identity graph on the same input)\n",
+              r.bridge_ms.p50, r.bridge_ms.min);
+    s += strf("    logits against LibTorch: max |diff| %.3g over %lld images, top-1 agree %lld/%lld\n",
+              r.ort_parity.max_abs_diff, (long long)r.ort_parity.inputs, (long long)r.ort_parity.top1_agree,
+              (long long)r.ort_parity.inputs);
+  } else {
+    s += "  ONNX Runtime: " + r.ort_note + "\n";
+  }
 
   s += strf("\n  runtime per op type (op hook, single image, sum of per-op p50 = %.3f ms):\n", r.profile_total_ms);
   Table ty({"  type", "ops", "ms", "share", "GFLOP/s"});
@@ -374,6 +487,18 @@ nlohmann::json native_bench_json(const NativeBenchResult& r) {
       {"macs_per_image", r.macs},
       {"msm", summary_json(r.msm)},
       {"latency_ms", {{"torch", sum(r.torch_ms)}, {"runtime", sum(r.runtime_ms)}}},
+      {"onnxruntime",
+       r.ort_ran ? nlohmann::json{{"ran", true},
+                                  {"version", r.ort_version},
+                                  {"node", r.node_version},
+                                  {"latency_ms", sum(r.ort_ms)},
+                                  {"bridge_ms", sum(r.bridge_ms)},
+                                  {"gflops_p50", r.ort_gflops},
+                                  {"parity_vs_torch",
+                                   {{"inputs", r.ort_parity.inputs},
+                                    {"max_abs_diff", r.ort_parity.max_abs_diff},
+                                    {"top1_agree", r.ort_parity.top1_agree}}}}
+                 : nlohmann::json{{"ran", false}, {"note", r.ort_note}}},
       {"speedup_p50", r.speedup},
       {"gflops_p50", {{"torch", r.torch_gflops}, {"runtime", r.runtime_gflops}}},
       {"memory_bytes",

@@ -10,6 +10,16 @@
 // runs one forward on [batch,3,32,32]; the runtime (batch-1 API) runs
 // `batch` invokes. Latency is per batch.
 //
+// ONNX Runtime (issue 15) is a third side when it is installed (scripts/
+// setup.sh puts onnxruntime-node 1.30 in tools/ort): the network is exported
+// to ONNX in memory (src/interop, BN kept as the LibTorch side has it), and
+// `tools/ort/run.js serve` runs it in a Node.js process with the same thread
+// count on the same inputs, its timed blocks alternating with the other two
+// sides (bench/native/ort_peer.h). Its times are taken inside Node around
+// session.run, so they include the Node binding's cost per call, which is
+// measured by itself on an Identity graph of the input's shape and reported
+// beside it. Its memory is not measured (another process).
+//
 // Memory, measured, each figure labelled by what it is:
 //  * runtime: the .msm bytes (weights + metadata, used in place) + the arena,
 //    both exact; and the process's peak RSS growth (VmHWM, reset through
@@ -32,6 +42,8 @@
 
 namespace msprune::exporter {
 
+enum class OrtMode { kAuto, kOn, kOff };  // kAuto: when installed (else a note saying why not)
+
 struct NativeBenchOptions {
   std::filesystem::path model;  // a checkpoint
   int batch = 1;
@@ -42,6 +54,7 @@ struct NativeBenchOptions {
   int inputs = 8;   // distinct random batches, cycled
   uint64_t seed = 1;
   bool layers = false;  // keep the per-layer profile (otherwise per op type only)
+  OrtMode ort = OrtMode::kAuto;
   bool progress = true;
 };
 
@@ -76,6 +89,12 @@ struct NativeBenchResult {
   int64_t rt_rss_growth = -1;
   uint64_t torch_weight_bytes = 0, torch_forward_peak = 0;
   int64_t torch_rss_load = -1, torch_rss_forward = -1;
+  // ONNX Runtime, when it ran (ort_note says why not otherwise).
+  bool ort_ran = false;
+  std::string ort_note, ort_version, node_version;
+  Summary ort_ms, bridge_ms;  // per batch; bridge: the Identity graph
+  double ort_gflops = 0;
+  Parity ort_parity;  // against LibTorch
   // Runtime profile (op hook, a separate set of `runs` single-image invokes).
   std::vector<OpProfile> ops;  // empty unless opts.layers
   std::vector<TypeProfile> types;

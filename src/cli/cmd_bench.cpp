@@ -1,5 +1,5 @@
 // msprune bench: side-by-side latency benchmarks. A thin dispatcher:
-//   --model CKPT           LibTorch against the runtime on one checkpoint
+//   --model CKPT           LibTorch against the runtime (and ONNX Runtime) on one checkpoint
 //                          (bench/native/bench_native.cpp, run by
 //                          run_native_bench_command: msprune-torch only)
 //   --tee emu --model A,B  models natively and inside the emulated enclave at
@@ -51,6 +51,7 @@ void add_bench_command(CLI::App& app) {
     uint64_t seed = 1;
     double fault_cost_us = 0;
     bool stream = false, json = false, layers = false;
+    std::string ort = "auto";
   };
   auto o = std::make_shared<Opts>();
   auto* sub =
@@ -78,6 +79,11 @@ void add_bench_command(CLI::App& app) {
                      ->capture_default_str();
   auto* seed = sub->add_option("--seed", o->seed, "Seed of the random inputs")->capture_default_str();
   auto* layers = sub->add_flag("--layers", o->layers, "Also print the runtime's per-layer profile");
+  auto* ort = sub->add_option("--ort", o->ort,
+                              "ONNX Runtime (npm onnxruntime-node, through Node.js) as a third side: auto = when "
+                              "installed, on = required, off")
+                  ->check(CLI::IsMember({"auto", "on", "off"}))
+                  ->capture_default_str();
   // --tee emu.
   sub->add_option("--tee", o->tee, "emu: natively and inside the emulated enclave at each EPC size")
       ->check(CLI::IsMember({"emu"}));
@@ -94,7 +100,7 @@ void add_bench_command(CLI::App& app) {
       sub->add_option("--platform-key", o->key, "Platform key (needed for .sealed models; else a throw-away key)");
   auto* enclave = sub->add_option("--enclave", o->enclave, "Enclave program (default: msprune-enclave next to msprune)");
   auto* plot = sub->add_option("--plot", o->plot, "Write a latency-against-EPC plot (.png or .svg)");
-  const std::vector<CLI::Option*> native_only = {batch, threads, block, inputs, seed, layers};
+  const std::vector<CLI::Option*> native_only = {batch, threads, block, inputs, seed, layers, ort};
   const std::vector<CLI::Option*> tee_only = {epc, stream, ecall, cost, key, enclave, plot};
   sub->callback([o, native_only, tee_only] {
     const bool tee = !o->tee.empty();
@@ -113,6 +119,7 @@ void add_bench_command(CLI::App& app) {
       n.seed = o->seed;
       n.layers = o->layers;
       n.json = o->json;
+      n.ort = o->ort;
       run_native_bench_command(n);
       return;
     }

@@ -16,6 +16,7 @@ void run_native_bench_command(const NativeBenchArgs& a) {
   n.inputs = a.inputs;
   n.seed = a.seed;
   n.layers = a.layers;
+  n.ort = a.ort == "on" ? exporter::OrtMode::kOn : a.ort == "off" ? exporter::OrtMode::kOff : exporter::OrtMode::kAuto;
   n.progress = !a.json;
   exporter::NativeBenchResult r = exporter::run_native_bench(n);
   emit_result(exporter::native_bench_json(r), exporter::format_native_bench(r), a.out, a.json);

@@ -51,6 +51,7 @@ struct NativeBenchArgs {
   int batch = 1, threads = 1, block = 10, inputs = 8;
   uint64_t seed = 1;
   bool layers = false, json = false;
+  std::string ort = "auto";  // ONNX Runtime as a third side: auto | on | off
 };
 void run_native_bench_command(const NativeBenchArgs& a);
 

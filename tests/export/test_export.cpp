@@ -13,6 +13,7 @@
 
 #include "data/cifar.h"
 #include "bench/native/bench_native.h"
+#include "bench/native/ort_peer.h"
 #include "export/export.h"
 #include "export_test_util.h"
 #include "train/checkpoint.h"
@@ -338,6 +339,7 @@ TEST(NativeBench, ReportsBothSides) {
   o.batch = 2;
   o.layers = true;
   o.progress = false;
+  o.ort = ex::OrtMode::kOff;  // NativeBench.OnnxRuntimeIsTheThirdSide
   ex::NativeBenchResult r = ex::run_native_bench(o);
   EXPECT_EQ(r.torch_ms.n, 4u);
   EXPECT_EQ(r.runtime_ms.n, 4u);
@@ -364,6 +366,66 @@ TEST(NativeBench, ReportsBothSides) {
   o.model = d.path / "d.ckpt";
   o.threads = 0;
   EXPECT_THROW((void)ex::run_native_bench(o), msprune::Error);
+}
+
+// ONNX Runtime (tools/ort, installed by scripts/setup.sh) as the third side:
+// same inputs, alternating blocks, its logits checked against LibTorch's, and
+// the Node binding's own cost reported beside it.
+TEST(NativeBench, OnnxRuntimeIsTheThirdSide) {
+  const std::string ort_dir = std::string(MSPRUNE_SOURCE_DIR) + "/tools/ort";
+  ::setenv("MSPRUNE_ORT_DIR", ort_dir.c_str(), 1);
+  if (const std::string why = msprune::bench::ort_unavailable_reason(); !why.empty()) GTEST_SKIP() << why;
+  TempDir d;
+  for (Family f : {Family::kVgg, Family::kPreResNet}) {
+    auto net = make_net(f, true, 43);
+    msprune::train::save_checkpoint(d.path / "m.ckpt", net, nullptr, {});
+    ex::NativeBenchOptions o;
+    o.model = d.path / "m.ckpt";
+    o.runs = 6;
+    o.warmup = 1;
+    o.block = 4;
+    o.inputs = 3;
+    o.batch = 2;
+    o.progress = false;
+    o.ort = ex::OrtMode::kOn;
+    ex::NativeBenchResult r = ex::run_native_bench(o);
+    ASSERT_TRUE(r.ort_ran) << r.ort_note;
+    EXPECT_EQ(r.ort_ms.n, 6u);
+    EXPECT_EQ(r.bridge_ms.n, 6u);
+    EXPECT_GT(r.ort_ms.p50, 0);
+    EXPECT_GT(r.bridge_ms.p50, 0);
+    EXPECT_EQ(r.ort_version, "1.30.0");
+    EXPECT_EQ(r.ort_parity.inputs, 6);
+    EXPECT_EQ(r.ort_parity.top1_agree, 6);
+    EXPECT_LE(r.ort_parity.max_abs_diff, 1e-4) << "ONNX Runtime against LibTorch";
+    const std::string text = ex::format_native_bench(r);
+    EXPECT_NE(text.find("ONNX Runtime 1.30.0"), std::string::npos) << text;
+    EXPECT_NE(text.find("Node binding"), std::string::npos) << text;
+    const auto j = ex::native_bench_json(r);
+    EXPECT_TRUE(j["onnxruntime"]["ran"].get<bool>());
+    EXPECT_EQ(j["onnxruntime"]["latency_ms"]["n"].get<int>(), 6);
+  }
+  // Required but missing: a clear error; in auto mode a note instead.
+  auto net = make_net(Family::kVgg, false, 44);
+  msprune::train::save_checkpoint(d.path / "v.ckpt", net, nullptr, {});
+  ex::NativeBenchOptions o;
+  o.model = d.path / "v.ckpt";
+  o.runs = 2;
+  o.warmup = 0;
+  o.progress = false;
+  ::setenv("MSPRUNE_ORT_DIR", (d.path / "nowhere").c_str(), 1);
+  o.ort = ex::OrtMode::kOn;
+  try {
+    (void)ex::run_native_bench(o);
+    ADD_FAILURE() << "--ort on without ONNX Runtime did not fail";
+  } catch (const msprune::Error& e) {
+    EXPECT_NE(std::string(e.what()).find("nowhere"), std::string::npos) << e.what();
+  }
+  o.ort = ex::OrtMode::kAuto;
+  ex::NativeBenchResult r = ex::run_native_bench(o);
+  EXPECT_FALSE(r.ort_ran);
+  EXPECT_NE(r.ort_note.find("not run"), std::string::npos) << r.ort_note;
+  ::unsetenv("MSPRUNE_ORT_DIR");
 }
 
 }  // namespace

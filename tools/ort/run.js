@@ -15,6 +15,19 @@
 //   node tools/ort/run.js bridge [--warmup W] [--runs R]
 //       The same timing on a graph with a single Identity on a 1x3x32x32
 //       input (built here, no file): what the Node binding itself costs per run.
+//   node tools/ort/run.js serve MODEL.onnx INPUTS.f32 K,B,C,H,W [--threads T]
+//       ONNX Runtime as a peer of `msprune bench` (bench/native/ort_peer.cpp),
+//       driven over stdin/stdout so that its timed blocks alternate with the
+//       other sides' in one run. INPUTS.f32 holds K batches [B,C,H,W] (the
+//       inputs the other sides run); T intra-op threads (default 1). One line each way:
+//         <- {"ready":true,"ort":"1.30.0","node":"v20...","input":"x","output":"y"}
+//         -> run N FIRST   N timed session.run calls on batches FIRST, FIRST+1, ... (mod K)
+//         <- {"us":[...]}  microseconds per call (process.hrtime around session.run)
+//         -> bridge N      the same on an Identity graph of the input's shape: the
+//         <- {"us":[...]}  binding's own cost per call (an upper bound on its share
+//                          of a model's call, whose output is smaller)
+//         -> logits J      <- {"logits":[...]}: the first output for batch J
+//         -> quit
 //
 // Errors: one line on stderr, "run.js: error: ...", exit status 1.
 'use strict';
@@ -87,16 +100,7 @@ async function infer(ort, args) {
   const dims = parseDims(shape, 4, 'shape');
   const count = dims.reduce((a, b) => a * b, 1);
   if (!fs.existsSync(model)) fail(`${model} not found`);
-  let buf;
-  try {
-    buf = fs.readFileSync(input);
-  } catch (e) {
-    fail(`cannot read ${input}: ${e.message}`);
-  }
-  if (buf.length !== count * 4) fail(`${input} has ${buf.length} bytes, shape ${dims.join('x')} needs ${count * 4}`);
-  if (new Uint8Array(new Uint16Array([1]).buffer)[0] !== 1) fail('this script assumes a little-endian machine');
-  const data = new Float32Array(count);  // an aligned copy
-  new Uint8Array(data.buffer).set(buf);
+  const data = readInputs(input, count, `shape ${dims.join('x')}`);
 
   const session = await createSession(ort, model, opts.threads || 1);
   const feeds = { [onlyInput(session)]: new ort.Tensor('float32', data, dims) };
@@ -175,15 +179,15 @@ async function bench(ort, args) {
     threads: 1, batch: 1, ...r }) + '\n');
 }
 
-// A ModelProto with one Identity node, [1,3,32,32] float in and out, written
-// by hand in protobuf wire format (so the overhead figure needs no file).
-function identityModel() {
+// A ModelProto with one Identity node, float in and out of shape `dims`,
+// written by hand in protobuf wire format (so the overhead figure needs no file).
+function identityModel(dims = [1, 3, 32, 32]) {
   const varint = (n) => { const b = []; while (n > 127) { b.push((n & 127) | 128); n >>>= 7; } b.push(n); return Buffer.from(b); };
   const field = (no, payload) => Buffer.concat([varint((no << 3) | 2), varint(payload.length), payload]);
   const vint = (no, n) => Buffer.concat([varint(no << 3), varint(n)]);
   const str = (no, s) => field(no, Buffer.from(s));
   const dim = (v) => field(1, vint(1, v));  // TensorShapeProto.Dimension.dim_value
-  const shape = field(2, Buffer.concat([dim(1), dim(3), dim(32), dim(32)]));  // TensorShapeProto
+  const shape = field(2, Buffer.concat(dims.map(dim)));  // TensorShapeProto
   const tensorType = field(1, Buffer.concat([vint(1, 1), shape]));  // TypeProto.tensor_type (FLOAT)
   const valueInfo = (no, name) => field(no, Buffer.concat([str(1, name), field(2, tensorType)]));
   const node = field(1, Buffer.concat([str(1, 'x'), str(2, 'y'), str(3, 'identity'), str(4, 'Identity')]));
@@ -201,10 +205,73 @@ async function bridge(ort, args) {
     engine: `onnxruntime-node ${ort.env.versions.common} (CPU)`, threads: 1, batch: 1, ...r }) + '\n');
 }
 
+// `count` float32 values from `file` (little-endian), as an aligned copy.
+function readInputs(file, count, what) {
+  let buf;
+  try {
+    buf = fs.readFileSync(file);
+  } catch (e) {
+    fail(`cannot read ${file}: ${e.message}`);
+  }
+  if (buf.length !== count * 4) fail(`${file} has ${buf.length} bytes, ${what} needs ${count * 4}`);
+  if (new Uint8Array(new Uint16Array([1]).buffer)[0] !== 1) fail('this script assumes a little-endian machine');
+  const data = new Float32Array(count);
+  new Uint8Array(data.buffer).set(buf);
+  return data;
+}
+
+async function serve(ort, args) {
+  if (args.length < 3) fail('usage: run.js serve MODEL.onnx INPUTS.f32 K,B,C,H,W [--threads T]');
+  const [model, input, shape] = args;
+  const opts = parseOptions(args.slice(3), { threads: [1, 256] });
+  const [K, B, C, H, W] = parseDims(shape, 5, 'shape');
+  const per = B * C * H * W;
+  if (!fs.existsSync(model)) fail(`${model} not found`);
+  const all = readInputs(input, K * per, `shape ${K}x${B}x${C}x${H}x${W}`);
+  const session = await createSession(ort, model, opts.threads || 1);
+  const bridgeSession = await createSession(ort, identityModel([B, C, H, W]), opts.threads || 1);
+  const name = onlyInput(session), output = session.outputNames[0];
+  const batches = [];
+  for (let j = 0; j < K; ++j) batches.push(new ort.Tensor('float32', all.subarray(j * per, (j + 1) * per), [B, C, H, W]));
+  const send = (o) => process.stdout.write(JSON.stringify(o) + '\n');
+  send({ ready: true, ort: ort.env.versions.common, node: process.version, input: name, output });
+  const timed = async (s, feeds) => {
+    const t0 = process.hrtime.bigint();
+    await s.run(feeds);
+    return Number(process.hrtime.bigint() - t0) / 1e3;
+  };
+  const rl = require('readline').createInterface({ input: process.stdin, crlfDelay: Infinity });
+  for await (const line of rl) {
+    const [cmd, a, b] = line.trim().split(/\s+/);
+    const n = Number(a), first = Number(b);
+    const count = (v) => Number.isInteger(v) && v >= 0 && v <= 1e7;
+    try {
+      if (cmd === 'run' && count(n) && count(first)) {
+        const us = [];
+        for (let i = 0; i < n; ++i) us.push(await timed(session, { [name]: batches[(first + i) % K] }));
+        send({ us });
+      } else if (cmd === 'bridge' && count(n)) {
+        const us = [];
+        for (let i = 0; i < n; ++i) us.push(await timed(bridgeSession, { x: batches[i % K] }));
+        send({ us });
+      } else if (cmd === 'logits' && count(n) && n < K) {
+        const out = await session.run({ [name]: batches[n] });
+        send({ logits: Array.from(out[output].data) });
+      } else if (cmd === 'quit') {
+        break;
+      } else {
+        fail(`serve: unknown request '${line.trim()}' (run N FIRST, bridge N, logits J, quit)`);
+      }
+    } catch (e) {
+      fail(`ONNX Runtime failed on '${line.trim()}': ${e.message}`);
+    }
+  }
+}
+
 async function main() {
   const [mode, ...args] = process.argv.slice(2);
-  const modes = { infer, bench, bridge };
-  if (!(mode in modes)) fail(`mode '${mode ?? ''}' (infer, bench or bridge); see the comment at the top of ${__filename}`);
+  const modes = { infer, bench, bridge, serve };
+  if (!(mode in modes)) fail(`mode '${mode ?? ''}' (infer, bench, bridge or serve); see the comment at the top of ${__filename}`);
   await modes[mode](loadOrt(), args);
 }
 
