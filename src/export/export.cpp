@@ -1,6 +1,7 @@
 // LibTorch -> .msm: the zoo's graphs written with msm::Builder, plus the
 // host-side holder and the LibTorch-vs-runtime parity check.
 #include "export/export.h"
+#include "export/torch_arrays.h"
 
 #include <ATen/CPUGeneratorImpl.h>
 #include <sys/mman.h>
@@ -18,52 +19,6 @@ namespace msprune::exporter {
 namespace {
 
 using models::ChannelSelectionImpl;
-
-std::vector<float> to_vec(const torch::Tensor& t) {
-  auto c = t.detach().to(torch::kCPU, torch::kFloat32).contiguous();
-  const float* p = c.data_ptr<float>();
-  return std::vector<float>(p, p + c.numel());
-}
-
-// Runs `f`, prefixing any msprune::Error with the layer's name.
-template <typename F>
-auto named(const std::string& name, F&& f) -> decltype(f()) {
-  try {
-    return f();
-  } catch (const Error& e) {
-    throw Error("export: layer " + name + ": " + e.what());
-  }
-}
-
-struct BnArrays {
-  std::vector<float> gamma, beta, mean, var;
-  float eps = 1e-5f;
-  msm::BatchNorm view() const { return {gamma, beta, mean, var, eps}; }
-};
-
-// A BatchNorm's inference parameters, checked: a checkpoint's running
-// statistics are not covered by load_checkpoint's finiteness check, and a
-// negative variance would put NaN weights into the file.
-BnArrays bn_arrays(torch::nn::BatchNorm2dImpl& bn) {
-  BnArrays a;
-  const int64_t c = bn.options.num_features();
-  if (!bn.running_mean.defined() || !bn.running_var.defined())
-    throw Error("BatchNorm without running statistics cannot be exported");
-  a.mean = to_vec(bn.running_mean);
-  a.var = to_vec(bn.running_var);
-  a.gamma = bn.weight.defined() ? to_vec(bn.weight) : std::vector<float>(size_t(c), 1.0f);
-  a.beta = bn.bias.defined() ? to_vec(bn.bias) : std::vector<float>(size_t(c), 0.0f);
-  a.eps = float(bn.options.eps());
-  if (!(a.eps > 0) || !std::isfinite(a.eps)) throw Error("BatchNorm eps " + std::to_string(a.eps) + " (must be > 0)");
-  for (size_t i = 0; i < a.var.size(); ++i) {
-    if (!std::isfinite(a.mean[i]) || !std::isfinite(a.var[i]) || a.var[i] < 0)
-      throw Error(strf("BatchNorm channel %zu has running mean %g, running var %g (finite, var >= 0 required)", i,
-                       double(a.mean[i]), double(a.var[i])));
-    if (!std::isfinite(a.gamma[i]) || !std::isfinite(a.beta[i]))
-      throw Error(strf("BatchNorm channel %zu has gamma %g, beta %g", i, double(a.gamma[i]), double(a.beta[i])));
-  }
-  return a;
-}
 
 // Square kernel/stride/padding of a plain convolution; anything else is refused.
 msm::Tensor conv(msm::Builder& b, msm::Tensor x, torch::nn::Conv2dImpl& c, torch::nn::BatchNorm2dImpl* bn,
@@ -122,44 +77,44 @@ msm::Tensor build_vgg(msm::Builder& b, models::VggImpl& m) {
   msm::Tensor x = b.input();
   for (size_t i = 0; i < m.convs.size(); ++i) {
     const std::string n = std::to_string(i);
-    x = named("conv" + n + "+bn" + n, [&] { return conv(b, x, *m.convs[i], m.bns[i].get(), true); });
-    if (m.pool_after[i]) x = named("pool" + n, [&] { return b.max_pool(x, 2, 2); });
+    x = named("export", "conv" + n + "+bn" + n, [&] { return conv(b, x, *m.convs[i], m.bns[i].get(), true); });
+    if (m.pool_after[i]) x = named("export", "pool" + n, [&] { return b.max_pool(x, 2, 2); });
   }
-  return named("fc", [&] { return classifier(b, x, *m.fc); });
+  return named("export", "fc", [&] { return classifier(b, x, *m.fc); });
 }
 
 msm::Tensor build_preresnet(msm::Builder& b, models::PreResNetImpl& m) {
-  msm::Tensor x = named("conv1", [&] { return conv(b, b.input(), *m.conv1, nullptr, false); });
+  msm::Tensor x = named("export", "conv1", [&] { return conv(b, b.input(), *m.conv1, nullptr, false); });
   for (size_t i = 0; i < m.blocks.size(); ++i) {
     auto& k = *m.blocks[i];
     const std::string p = "block" + std::to_string(i) + ".";
-    msm::Tensor t = named(p + "bn1+select", [&] { return bn_affine(b, x, *k.bn1, k.select.get()); });
-    t = named(p + "conv1+bn2", [&] { return conv(b, t, *k.conv1, k.bn2.get(), true); });
-    t = named(p + "conv2+bn3", [&] { return conv(b, t, *k.conv2, k.bn3.get(), true); });
-    t = named(p + "conv3", [&] { return conv(b, t, *k.conv3, nullptr, false); });
+    msm::Tensor t = named("export", p + "bn1+select", [&] { return bn_affine(b, x, *k.bn1, k.select.get()); });
+    t = named("export", p + "conv1+bn2", [&] { return conv(b, t, *k.conv1, k.bn2.get(), true); });
+    t = named("export", p + "conv2+bn3", [&] { return conv(b, t, *k.conv2, k.bn3.get(), true); });
+    t = named("export", p + "conv3", [&] { return conv(b, t, *k.conv3, nullptr, false); });
     msm::Tensor res = x;
-    if (k.downsample) res = named(p + "downsample", [&] { return conv(b, x, *k.downsample, nullptr, false); });
-    x = named(p + "add", [&] { return b.add(t, res); });
+    if (k.downsample) res = named("export", p + "downsample", [&] { return conv(b, x, *k.downsample, nullptr, false); });
+    x = named("export", p + "add", [&] { return b.add(t, res); });
   }
-  x = named("bn+select", [&] { return bn_affine(b, x, *m.bn, m.select.get()); });
-  return named("fc", [&] { return classifier(b, x, *m.fc); });
+  x = named("export", "bn+select", [&] { return bn_affine(b, x, *m.bn, m.select.get()); });
+  return named("export", "fc", [&] { return classifier(b, x, *m.fc); });
 }
 
 msm::Tensor build_densenet(msm::Builder& b, models::DenseNetImpl& m) {
-  msm::Tensor x = named("conv1", [&] { return conv(b, b.input(), *m.conv1, nullptr, false); });
+  msm::Tensor x = named("export", "conv1", [&] { return conv(b, b.input(), *m.conv1, nullptr, false); });
   auto unit = [&](models::DenseUnitImpl& u, msm::Tensor in) {
     return conv(b, bn_affine(b, in, *u.bn, u.select.get()), *u.conv, nullptr, false);
   };
   for (size_t st = 0; st < m.dense.size(); ++st) {
     for (size_t l = 0; l < m.dense[st].size(); ++l) {
       const std::string n = "dense" + std::to_string(st) + "_" + std::to_string(l);
-      x = named(n, [&] { return b.concat({x, unit(*m.dense[st][l], x)}); });
+      x = named("export", n, [&] { return b.concat({x, unit(*m.dense[st][l], x)}); });
     }
     if (st < m.trans.size())
-      x = named("trans" + std::to_string(st), [&] { return b.avg_pool(unit(*m.trans[st], x), 2, 2); });
+      x = named("export", "trans" + std::to_string(st), [&] { return b.avg_pool(unit(*m.trans[st], x), 2, 2); });
   }
-  x = named("bn+select", [&] { return bn_affine(b, x, *m.bn, m.select.get()); });
-  return named("fc", [&] { return classifier(b, x, *m.fc); });
+  x = named("export", "bn+select", [&] { return bn_affine(b, x, *m.bn, m.select.get()); });
+  return named("export", "fc", [&] { return classifier(b, x, *m.fc); });
 }
 
 std::string hex(const uint8_t* p, size_t n) {
@@ -363,6 +318,36 @@ Parity compare_images(models::NetImpl& net, HostedModel& h, const torch::Tensor&
   }
   bar.finish();
   return p;
+}
+
+std::vector<float> to_vec(const torch::Tensor& t) {
+  auto c = t.detach().to(torch::kCPU, torch::kFloat32).contiguous();
+  const float* p = c.data_ptr<float>();
+  return std::vector<float>(p, p + c.numel());
+}
+
+BnArrays bn_arrays(torch::nn::BatchNorm2dImpl& bn) {
+  BnArrays a;
+  const int64_t c = bn.options.num_features();
+  if (!bn.running_mean.defined() || !bn.running_var.defined())
+    throw Error("BatchNorm without running statistics cannot be exported");
+  a.mean = to_vec(bn.running_mean);
+  a.var = to_vec(bn.running_var);
+  a.gamma = bn.weight.defined() ? to_vec(bn.weight) : std::vector<float>(size_t(c), 1.0f);
+  a.beta = bn.bias.defined() ? to_vec(bn.bias) : std::vector<float>(size_t(c), 0.0f);
+  a.eps = float(bn.options.eps());
+  if (!(a.eps > 0) || !std::isfinite(a.eps)) throw Error(strf("BatchNorm eps %g (must be > 0)", double(a.eps)));
+  if (int64_t(a.mean.size()) != c || int64_t(a.var.size()) != c || int64_t(a.gamma.size()) != c ||
+      int64_t(a.beta.size()) != c)
+    throw Error(strf("BatchNorm of %lld channels has parameters of another size", (long long)c));
+  for (size_t i = 0; i < a.var.size(); ++i) {
+    if (!std::isfinite(a.mean[i]) || !std::isfinite(a.var[i]) || a.var[i] < 0)
+      throw Error(strf("BatchNorm channel %zu has running mean %g, running var %g (finite, var >= 0 required)", i,
+                       double(a.mean[i]), double(a.var[i])));
+    if (!std::isfinite(a.gamma[i]) || !std::isfinite(a.beta[i]))
+      throw Error(strf("BatchNorm channel %zu has gamma %g, beta %g", i, double(a.gamma[i]), double(a.beta[i])));
+  }
+  return a;
 }
 
 }  // namespace msprune::exporter

@@ -11,6 +11,7 @@
 
 #include "export/export.h"
 #include "export/msm_writer.h"
+#include "export/torch_arrays.h"
 #include "util/error.h"
 #include "util/table.h"
 
@@ -22,50 +23,14 @@ namespace msprune::interop {
 
 namespace {
 
-std::vector<float> to_vec(const torch::Tensor& t) {
-  auto c = t.detach().to(torch::kCPU, torch::kFloat32).contiguous();
-  const float* p = c.data_ptr<float>();
-  return std::vector<float>(p, p + c.numel());
-}
+using exporter::bn_arrays;
+using exporter::BnArrays;
+using exporter::to_vec;
 
+// Runs `f`, prefixing any msprune::Error with the layer's name.
 template <typename F>
 auto named(const std::string& name, F&& f) -> decltype(f()) {
-  try {
-    return f();
-  } catch (const Error& e) {
-    throw Error("onnx export: layer " + name + ": " + e.what());
-  }
-}
-
-// A BatchNorm's inference parameters, with the same checks as the .msm
-// export (a negative variance or a NaN statistic is refused, not written).
-struct BnArrays {
-  std::vector<float> gamma, beta, mean, var;
-  float eps = 1e-5f;
-};
-
-BnArrays bn_arrays(torch::nn::BatchNorm2dImpl& bn) {
-  BnArrays a;
-  const int64_t c = bn.options.num_features();
-  if (!bn.running_mean.defined() || !bn.running_var.defined())
-    throw Error("BatchNorm without running statistics cannot be exported");
-  a.mean = to_vec(bn.running_mean);
-  a.var = to_vec(bn.running_var);
-  a.gamma = bn.weight.defined() ? to_vec(bn.weight) : std::vector<float>(size_t(c), 1.0f);
-  a.beta = bn.bias.defined() ? to_vec(bn.bias) : std::vector<float>(size_t(c), 0.0f);
-  a.eps = float(bn.options.eps());
-  if (!(a.eps > 0) || !std::isfinite(a.eps)) throw Error(strf("BatchNorm eps %g (must be > 0)", double(a.eps)));
-  if (int64_t(a.mean.size()) != c || int64_t(a.var.size()) != c || int64_t(a.gamma.size()) != c ||
-      int64_t(a.beta.size()) != c)
-    throw Error(strf("BatchNorm of %lld channels has parameters of another size", (long long)c));
-  for (size_t i = 0; i < a.var.size(); ++i) {
-    if (!std::isfinite(a.mean[i]) || !std::isfinite(a.var[i]) || a.var[i] < 0)
-      throw Error(strf("BatchNorm channel %zu has running mean %g, running var %g (finite, var >= 0 required)", i,
-                       double(a.mean[i]), double(a.var[i])));
-    if (!std::isfinite(a.gamma[i]) || !std::isfinite(a.beta[i]))
-      throw Error(strf("BatchNorm channel %zu has gamma %g, beta %g", i, double(a.gamma[i]), double(a.beta[i])));
-  }
-  return a;
+  return exporter::named("onnx export", name, std::forward<F>(f));
 }
 
 std::string join_floats(const float* v, int n) {
