@@ -86,6 +86,17 @@ for f in /etc/apt/apt.conf.d/*; do
 done
 cp /etc/resolv.conf "$root/etc/resolv.conf" 2>/dev/null || true
 cp /etc/hosts "$root/etc/hosts"
+# The npm registry as this machine reaches it: where the network intercepts
+# TLS, a machine of this kind trusts the interceptor's CA through
+# NODE_EXTRA_CA_CERTS (and /usr/local/share/ca-certificates). That belongs to
+# the machine, not to set-up, so the root gets the same (set-up's `npm ci`
+# fails with SELF_SIGNED_CERT_IN_CHAIN without it).
+node_ca=()
+if [[ -n "${NODE_EXTRA_CA_CERTS:-}" && -f "$NODE_EXTRA_CA_CERTS" ]]; then
+  mkdir -p "$root/usr/local/share/ca-certificates"
+  cp "$NODE_EXTRA_CA_CERTS" "$root/usr/local/share/ca-certificates/host-extra-ca.crt"
+  node_ca=(NODE_EXTRA_CA_CERTS=/usr/local/share/ca-certificates/host-extra-ca.crt)
+fi
 
 mnt -t proc proc "$root/proc"
 mnt --bind /dev "$root/dev"
@@ -100,7 +111,7 @@ copied="$(cd "$src" && git rev-parse --short HEAD)$(cd "$src" && git diff --quie
 say "copied the checkout ($copied) into $root/msprune"
 
 in_root() { chroot "$root" /usr/bin/env -i HOME=/root PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin \
-  LANG=C.UTF-8 MSPRUNE_DATA=/data MSPRUNE_SKIP_FUZZ="${MSPRUNE_SKIP_FUZZ:-0}" /bin/bash -c "cd /msprune && $1"; }
+  "${node_ca[@]}" LANG=C.UTF-8 MSPRUNE_DATA=/data MSPRUNE_SKIP_FUZZ="${MSPRUNE_SKIP_FUZZ:-0}" /bin/bash -c "cd /msprune && $1"; }
 
 before=$(in_root "dpkg-query -W -f='\${Package}\n' | sort")
 kb_before=$(du -sk --one-file-system "$root" | cut -f1)
