@@ -5,12 +5,8 @@
 #include <c10/util/ThreadLocalDebugInfo.h>
 #include <torch/version.h>
 
-#include <unistd.h>
-
 #include <algorithm>
 #include <chrono>
-#include <cstdlib>
-#include <filesystem>
 #include <fstream>
 #include <memory>
 #include <string>
@@ -112,24 +108,9 @@ void check_options(const NativeBenchOptions& o) {
   need(o.inputs >= 1 && o.inputs <= 4096, "inputs must be 1..4096");
 }
 
-// ONNX Runtime's side: the model exported to a temporary .onnx file (removed
-// with it) and the Node peer running it.
-struct OrtSide {
-  struct TempFile {
-    std::filesystem::path path;
-    ~TempFile() {
-      std::error_code ec;
-      std::filesystem::remove(path, ec);
-    }
-  } onnx;  // declared first: removed also when the peer fails to start
-  bench::OrtPeer peer;
-  OrtSide(std::filesystem::path file, const std::vector<std::vector<float>>& batches, int B, int threads)
-      : onnx{std::move(file)}, peer(onnx.path, batches, B, 3, 32, 32, threads) {}
-};
-
 // nullptr (with r->ort_note saying why) when ONNX Runtime is off or, in auto
 // mode, not installed; with --ort on a missing piece is an error.
-std::unique_ptr<OrtSide> start_ort(const NativeBenchOptions& opts, models::NetImpl& net,
+std::unique_ptr<bench::OrtPeer> start_ort(const NativeBenchOptions& opts, models::NetImpl& net,
                                    const std::vector<torch::Tensor>& batches, NativeBenchResult* r) {
   if (opts.ort == OrtMode::kOff) {
     r->ort_note = "off (--ort off)";
@@ -145,27 +126,17 @@ std::unique_ptr<OrtSide> start_ort(const NativeBenchOptions& opts, models::NetIm
     return nullptr;
   }
 #ifdef MSPRUNE_HAVE_ONNX
-  const std::string bytes = interop::export_onnx(net);
-  std::string tmpl = (std::filesystem::temp_directory_path() / "msprune-bench-XXXXXX.onnx").string();
-  const int fd = ::mkstemps(tmpl.data(), 5);
-  if (fd < 0) throw Error("bench: cannot create a temporary file for the ONNX model");
-  const bool ok = ::write(fd, bytes.data(), bytes.size()) == ssize_t(bytes.size());
-  ::close(fd);
-  if (!ok) {
-    std::error_code ec;
-    std::filesystem::remove(tmpl, ec);
-    throw Error("bench: cannot write the ONNX model to " + tmpl);
-  }
   std::vector<std::vector<float>> in;
   for (const torch::Tensor& b : batches) {
     const float* p = b.data_ptr<float>();
     in.emplace_back(p, p + b.numel());
   }
-  auto side = std::make_unique<OrtSide>(tmpl, in, int(batches[0].size(0)), opts.threads);
+  auto peer = std::make_unique<bench::OrtPeer>(interop::export_onnx(net), in, int(batches[0].size(0)), 3, 32, 32,
+                                               opts.threads);
   r->ort_ran = true;
-  r->ort_version = side->peer.version();
-  r->node_version = side->peer.node_version();
-  return side;
+  r->ort_version = peer->version();
+  r->node_version = peer->node_version();
+  return peer;
 #else
   (void)net, (void)batches;
   return nullptr;
@@ -237,7 +208,7 @@ NativeBenchResult run_native_bench(const NativeBenchOptions& opts) {
   r.kernel_level = rt::kernel_level_name(h->interpreter().kernel_level());
 
   // --- ONNX Runtime: export to ONNX, start the Node peer on the same inputs.
-  std::unique_ptr<OrtSide> ort = start_ort(opts, net, batches, &r);
+  std::unique_ptr<bench::OrtPeer> ort = start_ort(opts, net, batches, &r);
 
   // --- Timing: warm-up, then alternating blocks.
   const int sides = ort ? 3 : 2;
@@ -248,8 +219,8 @@ NativeBenchResult run_native_bench(const NativeBenchOptions& opts) {
     bar.tick(2);
   }
   if (ort) {
-    (void)ort->peer.run(opts.warmup, 0);
-    (void)ort->peer.bridge(opts.warmup);
+    (void)ort->run(opts.warmup, 0);
+    (void)ort->bridge(opts.warmup);
     bar.tick(uint64_t(opts.warmup));
   }
   std::vector<double> t_torch, t_rt, t_ort, t_bridge;
@@ -269,8 +240,8 @@ NativeBenchResult run_native_bench(const NativeBenchOptions& opts) {
       bar.tick();
     }
     if (ort) {
-      for (double t : ort->peer.run(n, next)) t_ort.push_back(t);
-      for (double t : ort->peer.bridge(n)) t_bridge.push_back(t);
+      for (double t : ort->run(n, next)) t_ort.push_back(t);
+      for (double t : ort->bridge(n)) t_bridge.push_back(t);
       bar.tick(uint64_t(n));
     }
     next += n;
@@ -294,7 +265,7 @@ NativeBenchResult run_native_bench(const NativeBenchOptions& opts) {
     for (int64_t i = 0; i < B; ++i)
       add_to_parity(r.parity, yt[i].data_ptr<float>(), logits.data() + size_t(i) * r.msm.classes, r.msm.classes);
     if (ort) {
-      const std::vector<float> yo = ort->peer.logits(j);
+      const std::vector<float> yo = ort->logits(j);
       if (yo.size() != size_t(B) * r.msm.classes)
         throw Error(strf("bench: ONNX Runtime gave %zu logits for a batch of %lld", yo.size(), (long long)B));
       for (int64_t i = 0; i < B; ++i)

@@ -20,20 +20,6 @@ namespace msprune::bench {
 namespace fs = std::filesystem;
 namespace {
 
-fs::path find_node() {
-  if (const char* e = std::getenv("MSPRUNE_NODE"); e && *e) return e;
-  const char* path = std::getenv("PATH");
-  std::string p = path ? path : "/usr/local/bin:/usr/bin:/bin";
-  size_t start = 0;
-  while (start <= p.size()) {
-    const size_t end = std::min(p.find(':', start), p.size());
-    const fs::path cand = fs::path(p.substr(start, end - start)) / "node";
-    if (end > start && ::access(cand.c_str(), X_OK) == 0) return cand;
-    start = end + 1;
-  }
-  return {};
-}
-
 fs::path ort_dir() {
   if (const char* e = std::getenv("MSPRUNE_ORT_DIR"); e && *e) return e;
   std::error_code ec;
@@ -41,7 +27,56 @@ fs::path ort_dir() {
   return ec ? fs::path("tools/ort") : self.parent_path().parent_path() / "tools" / "ort";
 }
 
+std::vector<std::string_view> float_parts(const std::vector<std::vector<float>>& batches) {
+  std::vector<std::string_view> parts;
+  for (const auto& b : batches) parts.emplace_back(reinterpret_cast<const char*>(b.data()), b.size() * sizeof(float));
+  return parts;
+}
+
 }  // namespace
+
+fs::path find_node() {
+  if (const char* e = std::getenv("MSPRUNE_NODE"); e && *e) return e;
+  const char* path = std::getenv("PATH");
+  std::string p = path ? path : "/usr/local/bin:/usr/bin:/bin";
+  size_t start = 0;
+  while (start <= p.size()) {
+    const size_t end = std::min(p.find(':', start), p.size());
+    for (const char* name : {"node", "nodejs"}) {
+      const fs::path cand = fs::path(p.substr(start, end - start)) / name;
+      if (end > start && ::access(cand.c_str(), X_OK) == 0) return cand;
+    }
+    start = end + 1;
+  }
+  return {};
+}
+
+OrtPeer::TempFile::TempFile(const std::string& suffix, const std::vector<std::string_view>& parts) {
+  std::string tmpl = (fs::temp_directory_path() / ("msprune-ort-XXXXXX" + suffix)).string();
+  const int fd = ::mkstemps(tmpl.data(), int(suffix.size()));
+  if (fd < 0) throw Error("ONNX Runtime peer: cannot create a temporary file: " + std::string(std::strerror(errno)));
+  path = tmpl;
+  bool ok = true;
+  for (std::string_view part : parts) {
+    while (ok && !part.empty()) {
+      const ssize_t w = ::write(fd, part.data(), part.size());
+      if (w < 0 && errno == EINTR) continue;
+      if (w <= 0) ok = false;
+      else part.remove_prefix(size_t(w));
+    }
+  }
+  ::close(fd);
+  if (!ok) {
+    std::error_code ec;
+    fs::remove(path, ec);
+    throw Error("ONNX Runtime peer: cannot write " + tmpl);
+  }
+}
+
+OrtPeer::TempFile::~TempFile() {
+  std::error_code ec;
+  fs::remove(path, ec);
+}
 
 std::string ort_unavailable_reason() {
   if (find_node().empty()) return "node not found (PATH, or set MSPRUNE_NODE)";
@@ -52,35 +87,23 @@ std::string ort_unavailable_reason() {
   return "";
 }
 
-OrtPeer::OrtPeer(const fs::path& onnx, const std::vector<std::vector<float>>& batches, int B, int C, int H, int W,
-                 int threads, double timeout_s)
-    : timeout_s_(timeout_s) {
+// The checks run before the temporary files are written (member order).
+static const std::vector<std::vector<float>>& checked(const std::vector<std::vector<float>>& batches, size_t per) {
   if (const std::string why = ort_unavailable_reason(); !why.empty()) throw Error("ONNX Runtime: " + why);
-  const size_t per = size_t(B) * size_t(C) * size_t(H) * size_t(W);
   if (batches.empty()) throw Error("ONNX Runtime peer: no input batches");
-  std::string tmpl = (fs::temp_directory_path() / "msprune-ort-XXXXXX").string();
-  const int fd = ::mkstemp(tmpl.data());
-  if (fd < 0) throw Error("ONNX Runtime peer: cannot create a temporary file: " + std::string(std::strerror(errno)));
-  inputs_ = tmpl;
-  bool ok = true;
-  for (const auto& b : batches) {
-    if (b.size() != per) ok = false;
-    const char* p = reinterpret_cast<const char*>(b.data());
-    size_t left = b.size() * sizeof(float);
-    while (ok && left > 0) {
-      const ssize_t w = ::write(fd, p, left);
-      if (w <= 0) ok = false;
-      else p += w, left -= size_t(w);
-    }
-  }
-  ::close(fd);
-  if (!ok) {
-    fs::remove(inputs_);
-    throw Error("ONNX Runtime peer: cannot write the inputs to " + inputs_.string());
-  }
+  for (const auto& b : batches)
+    if (b.size() != per) throw Error("ONNX Runtime peer: an input batch of the wrong size");
+  return batches;
+}
+
+OrtPeer::OrtPeer(std::string_view onnx, const std::vector<std::vector<float>>& batches, int B, int C, int H, int W,
+                 int threads, double timeout_s)
+    : model_(".onnx", {onnx}),
+      inputs_(".f32", float_parts(checked(batches, size_t(B) * size_t(C) * size_t(H) * size_t(W)))),
+      timeout_s_(timeout_s) {
 
   const fs::path node = find_node(), script = ort_dir() / "run.js";
-  std::vector<std::string> args = {node.string(), script.string(), "serve", onnx.string(), inputs_.string(),
+  std::vector<std::string> args = {node.string(), script.string(), "serve", model_.path.string(), inputs_.path.string(),
                                    std::to_string(batches.size()) + "," + std::to_string(B) + "," +
                                        std::to_string(C) + "," + std::to_string(H) + "," + std::to_string(W),
                                    "--threads", std::to_string(threads)};
@@ -111,13 +134,20 @@ OrtPeer::OrtPeer(const fs::path& onnx, const std::vector<std::vector<float>>& ba
   to_ = in[1];
   from_ = out[0];
   ::signal(SIGPIPE, SIG_IGN);  // a dead peer is reported by write's EPIPE
-  const nlohmann::json hello = nlohmann::json::parse(request(""), nullptr, false);
-  if (!hello.is_object() || !hello.value("ready", false)) throw Error("ONNX Runtime peer did not start");
-  version_ = hello.value("ort", std::string("?"));
-  node_ = hello.value("node", std::string("?"));
+  try {
+    const nlohmann::json hello = nlohmann::json::parse(request(""), nullptr, false);
+    if (!hello.is_object() || !hello.value("ready", false)) throw Error("ONNX Runtime peer did not start");
+    version_ = hello.value("ort", std::string("?"));
+    node_ = hello.value("node", std::string("?"));
+  } catch (...) {
+    stop();  // no destructor runs for a constructor that throws
+    throw;
+  }
 }
 
-OrtPeer::~OrtPeer() {
+OrtPeer::~OrtPeer() { stop(); }
+
+void OrtPeer::stop() {
   if (to_ >= 0) {
     const char q[] = "quit\n";
     (void)!::write(to_, q, sizeof q - 1);
@@ -132,11 +162,10 @@ OrtPeer::~OrtPeer() {
       ::waitpid(pid_, &st, 0);
     }
   }
+  pid_ = -1;
+  to_ = -1;
   if (from_ >= 0) ::close(from_);
-  if (!inputs_.empty()) {
-    std::error_code ec;
-    fs::remove(inputs_, ec);
-  }
+  from_ = -1;
 }
 
 std::string OrtPeer::request(const std::string& line) {

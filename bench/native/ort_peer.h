@@ -15,9 +15,14 @@
 #include <cstdint>
 #include <filesystem>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace msprune::bench {
+
+// Node.js: $MSPRUNE_NODE, else `node` (or Debian's older `nodejs`) on PATH;
+// empty when there is none.
+std::filesystem::path find_node();
 
 // Why ONNX Runtime cannot run here ("" when it can): node or the package
 // missing, named with where it was looked for.
@@ -25,11 +30,12 @@ std::string ort_unavailable_reason();
 
 class OrtPeer {
  public:
-  // Starts the Node process on `onnx` with K batches of [B,C,H,W] float32
-  // inputs (written to a temporary file, removed on destruction), ONNX
-  // Runtime using `threads` intra-op threads. Throws msprune::Error naming the
-  // problem (ONNX Runtime cannot load the model, ...).
-  OrtPeer(const std::filesystem::path& onnx, const std::vector<std::vector<float>>& batches, int B, int C, int H, int W,
+  // Starts the Node process on the serialized ONNX model `onnx` with K
+  // batches of [B,C,H,W] float32 inputs (both written to temporary files,
+  // removed with the peer), ONNX Runtime using `threads` intra-op threads.
+  // Throws msprune::Error naming the problem (ONNX Runtime cannot load the
+  // model, ...), leaving no process or file behind.
+  OrtPeer(std::string_view onnx, const std::vector<std::vector<float>>& batches, int B, int C, int H, int W,
           int threads = 1, double timeout_s = 300);
   ~OrtPeer();
   OrtPeer(const OrtPeer&) = delete;
@@ -45,13 +51,23 @@ class OrtPeer {
   const std::string& node_version() const { return node_; }
 
  private:
+  // A temporary file holding `parts` in order, removed with it.
+  struct TempFile {
+    std::filesystem::path path;
+    TempFile(const std::string& suffix, const std::vector<std::string_view>& parts);
+    ~TempFile();
+    TempFile(const TempFile&) = delete;
+    TempFile& operator=(const TempFile&) = delete;
+  };
+
   std::string request(const std::string& line);  // one line out, one line back
   std::vector<double> times(const std::string& line);
+  void stop();  // asks the process to quit, then reaps (or kills) it
 
+  TempFile model_, inputs_;
   pid_t pid_ = -1;
   int to_ = -1, from_ = -1;
   std::string buf_;
-  std::filesystem::path inputs_;
   double timeout_s_;
   std::string version_, node_;
 };

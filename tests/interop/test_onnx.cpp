@@ -16,6 +16,7 @@
 #include <map>
 #include <random>
 
+#include "bench/native/ort_peer.h"
 #include "data/cifar.h"
 #include "export/export.h"
 #include "export/export_test_util.h"
@@ -97,20 +98,7 @@ bool python_onnx(std::string* why) {
   return true;
 }
 
-std::string find_node() {
-  const char* path = std::getenv("PATH");
-  std::string p = path ? path : "";
-  size_t pos = 0;
-  while (pos <= p.size()) {
-    const size_t end = std::min(p.find(':', pos), p.size());
-    for (const char* name : {"node", "nodejs"}) {
-      fs::path cand = fs::path(p.substr(pos, end - pos)) / name;
-      if (!cand.parent_path().empty() && ::access(cand.c_str(), X_OK) == 0) return cand.string();
-    }
-    pos = end + 1;
-  }
-  return {};
-}
+std::string find_node() { return msprune::bench::find_node().string(); }
 
 const fs::path kOrtScript = fs::path(MSPRUNE_SOURCE_DIR) / "tools" / "ort" / "run.js";
 
