@@ -17,6 +17,7 @@
 #endif
 #include "train/checkpoint.h"
 #include "train/device.h"
+#include "util/allocator.h"
 #include "util/error.h"
 #include "util/progress.h"
 #include "util/table.h"
@@ -182,6 +183,7 @@ NativeBenchResult run_native_bench(const NativeBenchOptions& opts) {
   }
   r.blas = train::blas_library();  // after a forward pass: BLAS may load lazily
   r.mkldnn = at::hasMKLDNN() && at::globalContext().userEnabledMkldnn();
+  r.allocator = allocator_summary();
 
   // --- Runtime: export in memory, then load into fresh pages.
   const std::vector<uint8_t> bytes = export_msm(net);
@@ -333,6 +335,7 @@ std::string format_native_bench(const NativeBenchResult& r) {
                        o.runs, o.warmup, o.block);
   s += strf("  LibTorch %s, BLAS %s, mkldnn %s; runtime kernels %s\n", r.torch_version.c_str(), r.blas.c_str(),
             r.mkldnn ? "on" : "off", r.kernel_level.c_str());
+  s += strf("  allocator: %s\n", r.allocator.c_str());
   s += strf("  load average %s at start, %s at end (other processes share these cores)\n", r.loadavg_start.c_str(),
             r.loadavg_end.c_str());
   s += strf("  %s MACs per image, %s params, %s ops in the .msm\n\n", human_count(double(r.macs)).c_str(),
@@ -453,6 +456,7 @@ nlohmann::json native_bench_json(const NativeBenchResult& r) {
       {"torch_version", r.torch_version},
       {"blas", r.blas},
       {"mkldnn", r.mkldnn},
+      {"allocator", r.allocator},
       {"kernel_level", r.kernel_level},
       {"loadavg", {{"start", r.loadavg_start}, {"end", r.loadavg_end}}},
       {"macs_per_image", r.macs},

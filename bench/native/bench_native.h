@@ -77,6 +77,7 @@ struct NativeBenchResult {
   std::string torch_version, blas, kernel_level;
   std::string loadavg_start, loadavg_end;  // /proc/loadavg's 1/5/15-minute figures (other load on the machine)
   bool mkldnn = false;
+  std::string allocator;  // util/allocator.h: the malloc settings LibTorch ran with
   uint64_t macs = 0;         // per image (runtime's count: convs + linear)
   Summary torch_ms, runtime_ms;  // per batch
   double speedup = 0;        // LibTorch p50 / runtime p50

@@ -2,8 +2,11 @@
 // front, `msprune` (front.cpp), which hands over to this program the command
 // lines that need LibTorch; commands.h explains the split.
 #include "cli/commands.h"
+#include "util/allocator.h"
 
 int main(int argc, char** argv) {
+  // Before any tensor: freed tensor memory stays in the process (util/allocator.h).
+  msprune::tune_allocator();
   CLI::App app{msprune::cli::kCliDescription};
   using namespace msprune::cli;
   add_torch_free_commands(app);  // the front's commands (common.cpp)

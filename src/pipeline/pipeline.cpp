@@ -73,10 +73,11 @@ Preset make_preset(const std::string& name, models::Arch arch, std::optional<int
   } else if (name == "cpu") {
     // About an hour per network at one thread on this 2-core machine (so two
     // networks can train side by side), the full data set, a cosine schedule.
-    // Measured at --threads 1 on the idle machine: VGG-16 x0.25 about 980
-    // img/s, PreResNet-20 x0.5 about 790, DenseNet-16 x0.5 about 460 (its
-    // many small concats and BNs are slow in LibTorch on a CPU), hence fewer
-    // epochs for DenseNet. PreResNet-56 x0.5 and DenseNet-40 run 3-7x slower.
+    // Measured at --threads 1 on the idle machine (bench/train/allocator_ab.sh,
+    // with msprune's malloc settings): VGG-16 x0.25 about 900 img/s,
+    // PreResNet-20 x0.5 about 640, DenseNet-16 x0.5 about 430 (its many
+    // small concats and BNs are slow in LibTorch on a CPU), hence fewer epochs
+    // for DenseNet. PreResNet-56 x0.5 and DenseNet-40 run 3-7x slower.
     p.depth = arch == Arch::kVgg ? 16 : arch == Arch::kPreResNet ? 20 : 16;
     p.width = arch == Arch::kVgg ? 0.25 : 0.5;
     // s = 1e-3 for every family (10x the paper's for VGG, 100x for
