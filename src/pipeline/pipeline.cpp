@@ -362,7 +362,8 @@ PlotSpec curve_plot(const json& cj, const std::string& axis) {
              cj.value("network", std::string());
   ps.xlabel = (axis == "macs" ? "MACs removed (%)" : "parameters removed (%)");
   ps.ylabel = "test accuracy after fine-tuning (%)";
-  ps.note = strf("every pruned point fine-tuned %d epochs at lr %g; %d test images", cj.value("finetune_epochs", 0),
+  const int ft_epochs = cj.value("finetune_epochs", 0);
+  ps.note = strf("every pruned point fine-tuned %d epoch%s at lr %g; %d test images", ft_epochs, ft_epochs == 1 ? "" : "s",
                  cj.value("finetune_lr", 0.0), cj.value("test_records", 0));
   std::vector<std::pair<double, double>> sl;
   std::map<std::string, PlotSeries> others;

@@ -43,10 +43,11 @@ std::string render_report_md(const json& rep) {
   o << "# msprune pipeline report: " << rep.value("name", "") << "\n\n";
   o << strf("%s-%d at width %g, preset `%s` (%s).\n\n", st.value("arch", "").c_str(), st.value("depth", 0),
             st.value("width", 1.0), pr.value("name", "").c_str(), pr.value("description", "").c_str());
-  o << strf("Sparsity training: %d epochs, lr %g (%s), s = %g; fine-tuning: %d epochs, lr %g. Training images: %s; "
+  auto epochs = [](int n) { return std::to_string(n) + (n == 1 ? " epoch" : " epochs"); };
+  o << strf("Sparsity training: %s, lr %g (%s), s = %g; fine-tuning: %s, lr %g. Training images: %s; "
             "test images: %s. Threads: %d, device: %s.\n\n",
-            pr.value("epochs", 0), pr.value("lr", 0.0), pr.value("schedule", "").c_str(), pr.value("sparsity", 0.0),
-            pr.value("finetune_epochs", 0), pr.value("finetune_lr", 0.0),
+            epochs(pr.value("epochs", 0)).c_str(), pr.value("lr", 0.0), pr.value("schedule", "").c_str(),
+            pr.value("sparsity", 0.0), epochs(pr.value("finetune_epochs", 0)).c_str(), pr.value("finetune_lr", 0.0),
             pr.value("train_subset", -1) < 0 ? "all" : std::to_string(pr.value("train_subset", -1)).c_str(),
             pr.value("test_subset", -1) < 0 ? "all" : std::to_string(pr.value("test_subset", -1)).c_str(),
             st.value("threads", 1), st.value("device", "").c_str());
@@ -96,9 +97,9 @@ std::string render_report_md(const json& rep) {
   if (rep.contains("curve") && rep["curve"].contains("points")) {
     const json& cv = rep["curve"];
     o << "## Accuracy against size (`--curve`)\n\n";
-    o << strf("Every pruned model below was fine-tuned %d epochs at lr %g, as mean shift's was; accuracy is on %d test "
+    o << strf("Every pruned model below was fine-tuned %s at lr %g, as mean shift's was; accuracy is on %d test "
               "images. Base: %s. Plots: `plots/curve-macs.png`, `plots/curve-params.png`; numbers: `curve.json`.\n\n",
-              cv.value("finetune_epochs", 0), cv.value("finetune_lr", 0.0), cv.value("test_records", 0),
+              epochs(cv.value("finetune_epochs", 0)).c_str(), cv.value("finetune_lr", 0.0), cv.value("test_records", 0),
               pct(num(cv["base"], "accuracy", -1)).c_str());
     rows.clear();
     for (const auto& pt : cv["points"]) {
