@@ -17,16 +17,14 @@ while (($#)); do
   esac
 done
 BIN=${MSPRUNE_BIN:-build/msprune}
+source bench/train/lib.sh
 TMP=$(mktemp -d)
 trap 'rm -rf "$TMP"' EXIT
 echo "load average at start: $(cut -d' ' -f1-3 /proc/loadavg); $(nproc) cores; one thread per run, batch 64, $RECORDS records"
 ips() {  # MODE ARCH DEPTH WIDTH
   local env=()
   [[ $1 == default ]] && env=(MSPRUNE_MALLOC=default)
-  rm -f "$TMP/ck"
-  env "${env[@]}" "$BIN" train --arch "$2" --depth "$3" --width "$4" --epochs 2 --batch-size 64 --sparsity 1e-3 \
-    --data "$DATA" --train-subset "$RECORDS" --test-subset 64 --threads 1 --json --quiet --out "$TMP/ck" |
-    sed -n 2p | sed -E 's/.*"images_per_s":([0-9.e+-]+).*/\1/'
+  json_num "$(second_epoch "$TMP" "$2" "$3" "$4" 1 "$RECORDS" 1e-3 "${env[@]}")" images_per_s
 }
 printf "%-20s %14s %14s %8s\n" network "glibc default" "msprune" ratio
 for m in "vgg 16 0.25" "preresnet 20 0.5" "densenet 16 0.5"; do

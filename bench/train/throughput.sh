@@ -5,7 +5,7 @@
 # (default 3200 = 50 steps), after one warm-up epoch that is not reported.
 #
 #   bench/train/throughput.sh [--threads T] [--records N] [--data DIR]
-# Prints a table; the raw JSON lines go to stderr's log file in $TMPDIR.
+# Prints a table.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 THREADS=2 RECORDS=3200 DATA=${MSPRUNE_DATA:-data/cifar10}
@@ -18,19 +18,15 @@ while (($#)); do
   esac
 done
 BIN=${MSPRUNE_BIN:-build/msprune}
+source bench/train/lib.sh
 TMP=$(mktemp -d)
 trap 'rm -rf "$TMP"' EXIT
 printf "%-18s %8s %10s %12s %10s\n" model threads "img/s" "s/epoch(50k)" "in model"
 for m in "vgg 16 1" "vgg 16 0.25" "preresnet 56 1" "densenet 40 1"; do
   set -- $m
-  rm -f "$TMP/ck"
-  # Warm-up epoch + measured epoch: two epochs, report the second.
-  "$BIN" train --arch "$1" --depth "$2" --width "$3" --epochs 2 --batch-size 64 --sparsity 1e-4 \
-    --data "$DATA" --train-subset "$RECORDS" --test-subset 64 --threads "$THREADS" --json --quiet \
-    --out "$TMP/ck" > "$TMP/log.jsonl"
-  line=$(sed -n 2p "$TMP/log.jsonl")
-  ips=$(echo "$line" | sed -E 's/.*"images_per_s":([0-9.e+-]+).*/\1/')
-  frac=$(echo "$line" | sed -E 's/.*"model_fraction":([0-9.e+-]+).*/\1/')
+  line=$(second_epoch "$TMP" "$1" "$2" "$3" "$THREADS" "$RECORDS" 1e-4)
+  ips=$(json_num "$line" images_per_s)
+  frac=$(json_num "$line" model_fraction)
   awk -v n="$1$2-w$3" -v t="$THREADS" -v i="$ips" -v f="$frac" \
     'BEGIN { printf "%-18s %8s %10.1f %12.1f %9.1f%%\n", n, t, i, 50000 / i, 100 * f }'
 done
