@@ -17,7 +17,7 @@ void add_pipeline_command(CLI::App& app) {
     std::string arch = "vgg", preset = "quick", data, out, device = "auto", key, enclave, curve, fit_epc, nproc;
     int depth = 0, epochs = 0, finetune_epochs = 0;
     int64_t train_subset = -2, test_subset = -2;
-    double width = 0;
+    double width = 0, sparsity = 0;
     int threads = 1;
     bool resume = false, json = false, sync_bn = false;
   };
@@ -31,6 +31,8 @@ void add_pipeline_command(CLI::App& app) {
       ->capture_default_str();
   sub->add_option("--epochs", o->epochs, "Override the preset's sparsity-training epochs");
   sub->add_option("--finetune-epochs", o->finetune_epochs, "Override the preset's fine-tuning epochs");
+  auto* sparsity_opt =
+      sub->add_option("--sparsity", o->sparsity, "Override the preset's L1 penalty s on the BN scales (e.g. 1e-4)");
   sub->add_option("--train-subset", o->train_subset, "Override the preset: the first N training records (-1: all)");
   sub->add_option("--test-subset", o->test_subset, "Override the preset: the first N test records (-1: all)");
   add_data_option(sub, &o->data);
@@ -53,7 +55,7 @@ void add_pipeline_command(CLI::App& app) {
                 "With --nproc N: SyncBatchNorm in training and fine-tuning (BN statistics over the global batch of 64, "
                 "as one process); no effect without --nproc");
   sub->add_flag("--json", o->json, "Print report.json on stdout at the end");
-  sub->callback([o, curve_opt, fit_opt] {
+  sub->callback([o, curve_opt, fit_opt, sparsity_opt] {
     // The pipeline is one machine's job: its steps after training need the
     // checkpoints in one folder. Several machines: run `msprune train` with
     // the rendezvous options on each, then the pipeline's later steps.
@@ -70,6 +72,7 @@ void add_pipeline_command(CLI::App& app) {
     if (o->width > 0) p.width = o->width;
     if (o->epochs) p.epochs = o->epochs;
     if (o->finetune_epochs) p.finetune_epochs = o->finetune_epochs;
+    if (sparsity_opt->count()) p.sparsity = o->sparsity;
     if (o->train_subset >= -1) p.train_subset = o->train_subset;
     if (o->test_subset >= -1) p.test_subset = o->test_subset;
     p.data = resolve_data_dir(o->data);

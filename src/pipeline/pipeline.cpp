@@ -406,10 +406,36 @@ PlotSpec curve_plot(const json& cj, const std::string& axis) {
 
 json run_pipeline(const Options& opt) {
   Preset p = make_preset(opt.preset, opt.arch, opt.depth, opt.width);
-  if (opt.epochs) p.epochs = *opt.epochs;
-  if (opt.finetune_epochs) p.finetune_epochs = *opt.finetune_epochs;
-  if (opt.train_subset) p.train_subset = *opt.train_subset;
-  if (opt.test_subset) p.test_subset = *opt.test_subset;
+  // Overrides are applied, and said in the description, so that the report's
+  // first line never describes a recipe the run did not follow.
+  std::vector<std::string> overridden;
+  if (opt.epochs) {
+    p.epochs = *opt.epochs;
+    overridden.push_back(std::to_string(p.epochs) + " training epochs");
+  }
+  if (opt.finetune_epochs) {
+    p.finetune_epochs = *opt.finetune_epochs;
+    overridden.push_back(std::to_string(p.finetune_epochs) + " fine-tuning epochs");
+  }
+  if (opt.sparsity) {
+    if (!std::isfinite(*opt.sparsity) || *opt.sparsity < 0 || *opt.sparsity > 1)
+      throw Error("--sparsity must be a number in [0, 1], got " + num(*opt.sparsity));
+    p.sparsity = *opt.sparsity;
+    overridden.push_back("s = " + num(p.sparsity));
+  }
+  if (opt.train_subset) {
+    p.train_subset = *opt.train_subset;
+    overridden.push_back(p.train_subset < 0 ? "all training images" : std::to_string(p.train_subset) + " training images");
+  }
+  if (opt.test_subset) {
+    p.test_subset = *opt.test_subset;
+    overridden.push_back(p.test_subset < 0 ? "all test images" : std::to_string(p.test_subset) + " test images");
+  }
+  if (!overridden.empty()) {
+    std::string list;
+    for (const auto& o : overridden) list += (list.empty() ? "" : ", ") + o;
+    p.description += "; overridden on the command line: " + list;
+  }
   if (p.epochs < 1 || p.finetune_epochs < 1) throw Error("epochs must be at least 1");
   if (opt.out.empty()) throw Error("--out is required");
   if (opt.nproc < 1 || opt.nproc > 64 || 64 % opt.nproc != 0)

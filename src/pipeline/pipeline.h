@@ -48,6 +48,7 @@ struct Options {
   std::optional<int> depth;
   std::optional<double> width;
   std::optional<int> epochs, finetune_epochs;  // override the preset
+  std::optional<double> sparsity;                // override the preset's s (>= 0, finite, <= 1)
   std::optional<int64_t> train_subset, test_subset;  // override the preset (-1: all)
   std::string data;                // CIFAR folder (resolved by the caller)
   std::filesystem::path out;       // runs/NAME

@@ -64,8 +64,10 @@ TEST(Pipeline, TinyVggEndToEndThenResume) {
   if (!data_dir()) GTEST_SKIP() << "MSPRUNE_DATA not set";
   fs::path out = scratch("msprune_pipeline_e2e");
   fs::remove_all(out);
+  // --sparsity 1e-3 is the quick preset's own VGG value: an override that
+  // changes nothing but the report's description.
   std::string base = std::string("pipeline --arch vgg --depth 11 --width 0.125 --preset quick --epochs 2 ") +
-                     "--finetune-epochs 1 --train-subset 512 --test-subset 256 --threads 1 --data " + data_dir() +
+                     "--finetune-epochs 1 --sparsity 1e-3 --train-subset 512 --test-subset 256 --threads 1 --data " + data_dir() +
                      " --out " + out.string();
   CmdResult r = run(base + " --json");
   ASSERT_EQ(r.rc, 0) << r.err;
@@ -106,6 +108,13 @@ TEST(Pipeline, TinyVggEndToEndThenResume) {
   EXPECT_NEAR(rep["enclave_accuracy"]["accuracy"].get<double>(), rep["models"]["meanshift"]["accuracy"].get<double>(),
               0.01);
   EXPECT_GE(rep["training"]["epochs"].size(), 2u);
+  EXPECT_DOUBLE_EQ(rep["settings"]["preset"]["sparsity"].get<double>(), 1e-3);
+  // The description says what the command line changed.
+  EXPECT_NE(rep["settings"]["preset"]["description"].get<std::string>().find(
+                "overridden on the command line: 2 training epochs, 1 fine-tuning epochs, s = 0.001, 512 training "
+                "images, 256 test images"),
+            std::string::npos)
+      << rep["settings"]["preset"]["description"];
   std::ifstream md(out / "report.md");
   std::string text((std::istreambuf_iterator<char>(md)), std::istreambuf_iterator<char>());
   EXPECT_NE(text.find("## Accuracy and size"), std::string::npos);
@@ -237,6 +246,13 @@ TEST(Pipeline, BadArgumentsAreRefused) {
   EXPECT_NE(r.rc, 0);
   EXPECT_NE(r.err.find("/nonexistent"), std::string::npos) << r.err;
   EXPECT_FALSE(fs::exists(bad));
+  // A bad --sparsity is named before anything is created.
+  for (const char* s : {"-1", "2", "nan", "inf", "abc"}) {
+    r = run("pipeline --arch vgg --preset quick --out " + bad + " --data /nonexistent --sparsity " + s);
+    EXPECT_NE(r.rc, 0) << s;
+    EXPECT_NE(r.err.find("--sparsity"), std::string::npos) << s << ": " << r.err;
+    EXPECT_FALSE(fs::exists(bad));
+  }
   r = run("pipeline --arch vgg --preset quick --out " + bad + " --data /nonexistent --fit-epc 12XB");
   EXPECT_NE(r.rc, 0);
   EXPECT_NE(r.err.find("12XB"), std::string::npos) << r.err;
