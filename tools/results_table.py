@@ -3,7 +3,8 @@
 
     tools/results_table.py runs/cpu-vgg/report.json [runs/cpu-preresnet/report.json ...]
 
-One row per network and method (base, mean shift fine-tuned, Network Slimming
+One row per network and method (the network's cell names the preset, its
+sparsity s and its training + fine-tuning epochs) (base, mean shift fine-tuned, Network Slimming
 at the same ratio fine-tuned): test accuracy, parameters, MACs, native
 batch-1 latency (LibTorch and the msprune runtime, p50), and the emulated
 enclave's p50 latency (one ECALL per image, measured by the host: the
@@ -41,6 +42,14 @@ def human(n):
     return str(n)
 
 
+def sci(v):
+    """1e-05 -> 1e-5, 0.001 -> 1e-3, 2.5e-4 -> 2.5e-4, 0 -> 0."""
+    if not v:
+        return "0"
+    m, e = ("%.2e" % v).split("e")
+    return "%se%d" % (m.rstrip("0").rstrip("."), int(e))
+
+
 def cells_by(rep):
     out = {}
     for c in rep.get("enclave", {}).get("cells", []):
@@ -59,9 +68,10 @@ def main(paths):
     for path in paths:
         rep = load(path)
         s = rep["settings"]
-        net = "%s-%d x%g (%s, %d test images)" % (
-            s["arch"], s["depth"], s.get("width", s["preset"].get("width", 1)), s["preset"]["name"],
-            rep["models"]["base"].get("test_records", 0))
+        pr = s["preset"]
+        net = "%s-%d x%g (%s: s = %s, %d + %d epochs, %d test images)" % (
+            s["arch"], s["depth"], s.get("width", pr.get("width", 1)), pr["name"], sci(pr.get("sparsity", 0)),
+            pr.get("epochs", 0), pr.get("finetune_epochs", 0), rep["models"]["base"].get("test_records", 0))
         cells = cells_by(rep)
         epcs = sorted({e for (_, e) in cells})
         tight = None
