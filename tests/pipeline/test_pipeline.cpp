@@ -16,6 +16,7 @@
 #include <memory>
 #include <nlohmann/json.hpp>
 
+#include "pipeline/pipeline.h"
 #include "runtime/runtime.h"
 #include "train/checkpoint.h"
 #include "util/atomic_file.h"
@@ -230,6 +231,33 @@ TEST(Pipeline, CurvePutsEveryMethodOnTheSameAxes) {
   ASSERT_EQ(r.rc, 0) << r.err;
   for (const auto& s : json::parse(r.out)["steps"]) EXPECT_EQ(s["status"], "skipped") << s["step"];
   fs::remove_all(out);
+}
+
+// The cpu preset's strengths were chosen per family from whole-length runs
+// (docs/results.md); the paper preset keeps the paper's. The description
+// names the value the preset trains with.
+TEST(Pipeline, PresetStrengthsPerFamily) {
+  using msprune::models::Arch;
+  using msprune::pipeline::make_preset;
+  EXPECT_DOUBLE_EQ(make_preset("cpu", Arch::kVgg).sparsity, 1e-3);
+  EXPECT_DOUBLE_EQ(make_preset("cpu", Arch::kPreResNet).sparsity, 1e-4);
+  EXPECT_DOUBLE_EQ(make_preset("paper", Arch::kVgg).sparsity, 1e-4);
+  EXPECT_DOUBLE_EQ(make_preset("paper", Arch::kPreResNet).sparsity, 1e-5);
+  EXPECT_DOUBLE_EQ(make_preset("paper", Arch::kDenseNet).sparsity, 1e-5);
+  for (Arch a : {Arch::kVgg, Arch::kPreResNet, Arch::kDenseNet}) {
+    auto p = make_preset("cpu", a);
+    const double paper = make_preset("paper", a).sparsity;
+    char want[96];
+    std::snprintf(want, sizeof want, "(%gx the paper's", std::round(p.sparsity / paper));
+    EXPECT_NE(p.description.find(want), std::string::npos) << p.description;
+  }
+  EXPECT_NE(make_preset("cpu", Arch::kPreResNet).description.find("sparsity 1e-4 (10x the paper's 1e-5)"),
+            std::string::npos)
+      << make_preset("cpu", Arch::kPreResNet).description;
+  EXPECT_NE(make_preset("cpu", Arch::kVgg).description.find("(30 + 10 + 10 epochs, cosine), sparsity 1e-3 (10x the "
+                                                            "paper's 1e-4)"),
+            std::string::npos)
+      << make_preset("cpu", Arch::kVgg).description;
 }
 
 TEST(Pipeline, BadArgumentsAreRefused) {
