@@ -16,6 +16,8 @@ Standard library only.
 import json
 import sys
 
+from runfiles import sci
+
 METHODS = [("base", "base"), ("meanshift", "mean shift + FT"), ("slimming", "Network Slimming, same ratio, + FT")]
 
 
@@ -40,14 +42,6 @@ def human(n):
         if n >= div:
             return "%.2f%s" % (n / div, unit)
     return str(n)
-
-
-def sci(v):
-    """1e-05 -> 1e-5, 0.001 -> 1e-3, 2.5e-4 -> 2.5e-4, 0 -> 0."""
-    if not v:
-        return "0"
-    m, e = ("%.2e" % v).split("e")
-    return "%se%d" % (m.rstrip("0").rstrip("."), int(e))
 
 
 def cells_by(rep):

@@ -14,31 +14,9 @@ import json
 import os
 import sys
 
+from runfiles import last_json, load_json as load
+
 POLICIES = ("min-centre", "valley")
-
-
-def last_json(path):
-    out = None
-    try:
-        with open(path) as f:
-            for line in f:
-                line = line.strip()
-                if line.startswith("{"):
-                    try:
-                        out = json.loads(line)
-                    except ValueError:
-                        pass
-    except OSError:
-        return None
-    return out
-
-
-def load(path):
-    try:
-        with open(path) as f:
-            return json.load(f)
-    except (OSError, ValueError):
-        return None
 
 
 def row_for(folder):

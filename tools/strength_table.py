@@ -20,46 +20,17 @@ import json
 import os
 import sys
 
+from runfiles import json_lines, load_json, sci
+
 
 def fail(msg):
     sys.stderr.write("strength_table: error: " + msg + "\n")
     sys.exit(1)
 
 
-def load_json(path):
-    try:
-        with open(path) as f:
-            return json.load(f)
-    except (OSError, ValueError):
-        return None
-
-
-def json_lines(path):
-    out = []
-    try:
-        with open(path) as f:
-            for line in f:
-                line = line.strip()
-                if line.startswith("{"):
-                    try:
-                        out.append(json.loads(line))
-                    except ValueError:
-                        pass
-    except OSError:
-        pass
-    return out
-
-
 def last_with(path, key):
     rows = [j for j in json_lines(path) if key in j]
     return rows[-1] if rows else None
-
-
-def sci(v):
-    if not v:
-        return "0"
-    m, e = ("%.2e" % v).split("e")
-    return "%se%d" % (m.rstrip("0").rstrip("."), int(e))
 
 
 def removed(totals, key):
