@@ -241,6 +241,7 @@ TEST(Pipeline, PresetStrengthsPerFamily) {
   using msprune::pipeline::make_preset;
   EXPECT_DOUBLE_EQ(make_preset("cpu", Arch::kVgg).sparsity, 1e-3);
   EXPECT_DOUBLE_EQ(make_preset("cpu", Arch::kPreResNet).sparsity, 1e-4);
+  EXPECT_DOUBLE_EQ(make_preset("cpu", Arch::kDenseNet).sparsity, 1e-4);
   EXPECT_DOUBLE_EQ(make_preset("paper", Arch::kVgg).sparsity, 1e-4);
   EXPECT_DOUBLE_EQ(make_preset("paper", Arch::kPreResNet).sparsity, 1e-5);
   EXPECT_DOUBLE_EQ(make_preset("paper", Arch::kDenseNet).sparsity, 1e-5);
