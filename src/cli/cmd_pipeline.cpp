@@ -27,7 +27,7 @@ void add_pipeline_command(CLI::App& app) {
   sub->add_option("--arch", o->arch, "vgg, preresnet or densenet")->capture_default_str();
   sub->add_option("--depth", o->depth, "Depth (default: the preset's)");
   sub->add_option("--width", o->width, "Width multiplier (default: the preset's)");
-  sub->add_option("--preset", o->preset, "quick (minutes), cpu (about an hour), paper (the paper's recipe, GPU)")
+  sub->add_option("--preset", o->preset, "quick (minutes), cpu (60-90 minutes per network here), paper (the paper's recipe, GPU)")
       ->capture_default_str();
   sub->add_option("--epochs", o->epochs, "Override the preset's sparsity-training epochs");
   sub->add_option("--finetune-epochs", o->finetune_epochs, "Override the preset's fine-tuning epochs");
