@@ -418,13 +418,14 @@ json run_pipeline(const Options& opt) {
   // Overrides are applied, and said in the description, so that the report's
   // first line never describes a recipe the run did not follow.
   std::vector<std::string> overridden;
+  auto count = [](int64_t n, const char* what) { return std::to_string(n) + " " + what + (n == 1 ? "" : "s"); };
   if (opt.epochs) {
     p.epochs = *opt.epochs;
-    overridden.push_back(std::to_string(p.epochs) + " training epochs");
+    overridden.push_back(count(p.epochs, "training epoch"));
   }
   if (opt.finetune_epochs) {
     p.finetune_epochs = *opt.finetune_epochs;
-    overridden.push_back(std::to_string(p.finetune_epochs) + " fine-tuning epochs");
+    overridden.push_back(count(p.finetune_epochs, "fine-tuning epoch"));
   }
   if (opt.sparsity) {
     if (!std::isfinite(*opt.sparsity) || *opt.sparsity < 0 || *opt.sparsity > 1)
@@ -434,11 +435,11 @@ json run_pipeline(const Options& opt) {
   }
   if (opt.train_subset) {
     p.train_subset = *opt.train_subset;
-    overridden.push_back(p.train_subset < 0 ? "all training images" : std::to_string(p.train_subset) + " training images");
+    overridden.push_back(p.train_subset < 0 ? "all training images" : count(p.train_subset, "training image"));
   }
   if (opt.test_subset) {
     p.test_subset = *opt.test_subset;
-    overridden.push_back(p.test_subset < 0 ? "all test images" : std::to_string(p.test_subset) + " test images");
+    overridden.push_back(p.test_subset < 0 ? "all test images" : count(p.test_subset, "test image"));
   }
   if (!overridden.empty()) {
     std::string list;

@@ -112,7 +112,7 @@ TEST(Pipeline, TinyVggEndToEndThenResume) {
   EXPECT_DOUBLE_EQ(rep["settings"]["preset"]["sparsity"].get<double>(), 1e-3);
   // The description says what the command line changed.
   EXPECT_NE(rep["settings"]["preset"]["description"].get<std::string>().find(
-                "overridden on the command line: 2 training epochs, 1 fine-tuning epochs, s = 0.001, 512 training "
+                "overridden on the command line: 2 training epochs, 1 fine-tuning epoch, s = 0.001, 512 training "
                 "images, 256 test images"),
             std::string::npos)
       << rep["settings"]["preset"]["description"];
