@@ -225,17 +225,20 @@ struct Alias {
 }  // namespace
 
 std::vector<uint8_t> Builder::finish(Tensor output, const FinishOptions& opts) const {
-  const int n_act = int(acts_.size()), n_ops = int(ops_.size());
-  if (n_ops == 0) fail("finish: the graph has no ops");
+  if (ops_.empty()) fail("finish: the graph has no ops");
   const Shape os = act(output, "finish").s;
   if (output.id == 0) fail("finish: the output is the input");
+  std::vector<Act> acts = acts_;  // the graph as it will be written (adds fused)
+  std::vector<detail::OpNode> ops = ops_;
+  if (opts.fuse_residual_add) fuse_residual_adds(acts, ops, output);
+  const int n_act = int(acts.size()), n_ops = int(ops.size());
   if (os.h != 1 || os.w != 1) fail("finish: output is [%d,%d,%d], must be [classes,1,1]", os.c, os.h, os.w);
   if (opts.conv_block < 16 || opts.conv_block > 64 || opts.conv_block % 16 != 0)
     fail("finish: conv_block %d (16, 32, 48 or 64)", opts.conv_block);
 
   // Border each tensor needs (3x3 convs with padding read it without checks).
   std::vector<int> pad_need(n_act, 0);
-  for (const auto& op : ops_)
+  for (const auto& op : ops)
     if (op.type == T(OpType::kConv2d)) pad_need[op.in[0]] = std::max(pad_need[op.in[0]], op.p[2]);
 
   // Concatenations in place: each part becomes a view of the concat output,
@@ -248,7 +251,7 @@ std::vector<uint8_t> Builder::finish(Tensor output, const FinishOptions& opts) c
     alias.assign(n_act, Alias{});
     if (opts.concat_in_place)
       for (int i = 0; i < n_ops; ++i) {
-        const auto& op = ops_[i];
+        const auto& op = ops[i];
         if (op.type != T(OpType::kConcat)) continue;
         int pos = 0;
         for (int k = 0; k < int(op.in.size()); ++k) {
@@ -257,7 +260,7 @@ std::vector<uint8_t> Builder::finish(Tensor output, const FinishOptions& opts) c
                     !banned.count({i, k});
           for (int j = 0; j < k; ++j) ok = ok && int(op.in[j]) != p;
           if (ok) alias[p] = Alias{int(op.out), pos, i, k};
-          pos += acts_[p].s.c;
+          pos += acts[p].s.c;
         }
       }
     for (int t = 0; t < n_act; ++t) {
@@ -267,14 +270,14 @@ std::vector<uint8_t> Builder::finish(Tensor output, const FinishOptions& opts) c
     }
     int ban_tensor = -1;
     for (int i = 0; i < n_ops && ban_tensor < 0; ++i) {
-      const auto& op = ops_[i];
+      const auto& op = ops[i];
       int pos = 0;
       for (uint32_t in : op.in) {
         const bool in_place = op.type == T(OpType::kConcat) && root[in] == root[op.out] &&
                               choff[in] == choff[op.out] + pos;
         if (root[in] == root[op.out] && !in_place)
           ban_tensor = op.type == T(OpType::kConcat) ? int(in) : int(op.out);
-        pos += acts_[in].s.c;
+        pos += acts[in].s.c;
       }
     }
     if (ban_tensor < 0) break;
@@ -288,14 +291,25 @@ std::vector<uint8_t> Builder::finish(Tensor output, const FinishOptions& opts) c
   // Roots: border, lifetimes.
   std::vector<int> root_pad(n_act, 0), first(n_act, INT_MAX), last(n_act, -1);
   for (int t = 0; t < n_act; ++t) root_pad[root[t]] = std::max(root_pad[root[t]], pad_need[t]);
+  // A conv's residual and its output need the same border (the kernels find
+  // one from the other at a fixed distance); residual chains share one.
+  for (bool changed = true; changed;) {
+    changed = false;
+    for (const auto& op : ops)
+      if (op.type == T(OpType::kConv2d) && op.in.size() == 2) {
+        int& a = root_pad[root[op.in[1]]];
+        int& b = root_pad[root[op.out]];
+        if (a != b) a = b = std::max(a, b), changed = true;
+      }
+  }
   for (int t = 0; t < n_act; ++t) {
-    const int r = root[t], p = acts_[t].producer;
+    const int r = root[t], p = acts[t].producer;
     const int at = p < 0 ? 0 : p;
     first[r] = std::min(first[r], at);
     last[r] = std::max(last[r], at);
   }
   for (int i = 0; i < n_ops; ++i)
-    for (uint32_t in : ops_[i].in) last[root[in]] = std::max(last[root[in]], i);
+    for (uint32_t in : ops[i].in) last[root[in]] = std::max(last[root[in]], i);
   last[root[output.id]] = n_ops - 1;
 
   // Placement: greedy by size (largest first), lowest offset that does not
@@ -305,7 +319,7 @@ std::vector<uint8_t> Builder::finish(Tensor output, const FinishOptions& opts) c
   for (int t = 0; t < n_act; ++t)
     if (root[t] == t) {
       roots.push_back(t);
-      rbytes[t] = fmt::act_bytes(acts_[t].s.c, acts_[t].s.h, acts_[t].s.w, root_pad[t]);
+      rbytes[t] = fmt::act_bytes(acts[t].s.c, acts[t].s.h, acts[t].s.w, root_pad[t]);
     }
   std::vector<int> order = roots;
   std::stable_sort(order.begin(), order.end(), [&](int a, int b) {
@@ -338,7 +352,7 @@ std::vector<uint8_t> Builder::finish(Tensor output, const FinishOptions& opts) c
   std::vector<fmt::TensorRec> tensors(n_act);
   for (int t = 0; t < n_act; ++t) {
     fmt::TensorRec& r = tensors[t];
-    const Shape s = acts_[t].s;
+    const Shape s = acts[t].s;
     r.kind = fmt::kAct;
     r.dtype = fmt::kF32;
     r.layout = fmt::kNHWC;
@@ -346,7 +360,7 @@ std::vector<uint8_t> Builder::finish(Tensor output, const FinishOptions& opts) c
     r.dims[0] = uint32_t(s.c), r.dims[1] = uint32_t(s.h), r.dims[2] = uint32_t(s.w);
     r.c_offset = uint32_t(choff[t]);
     r.pad = uint32_t(root_pad[root[t]]);
-    r.producer = acts_[t].producer < 0 ? fmt::kNone : uint32_t(acts_[t].producer);
+    r.producer = acts[t].producer < 0 ? fmt::kNone : uint32_t(acts[t].producer);
     if (root[t] == t) {
       r.offset = roff[t];
       r.bytes = rbytes[t];
@@ -375,7 +389,7 @@ std::vector<uint8_t> Builder::finish(Tensor output, const FinishOptions& opts) c
     return uint32_t(tensors.size() - 1);
   };
   for (int i = 0; i < n_ops; ++i) {
-    const auto& op = ops_[i];
+    const auto& op = ops[i];
     fmt::OpRec& o = recs[i];
     o.type = uint16_t(op.type);
     o.flags = op.relu ? fmt::kRelu : 0;
@@ -384,7 +398,7 @@ std::vector<uint8_t> Builder::finish(Tensor output, const FinishOptions& opts) c
     for (int k = 0; k < 3; ++k) o.p[k] = uint32_t(op.p[k]);
     if (op.type == T(OpType::kConcat)) o.p[0] = uint32_t(op.in.size());
     const size_t start = fmt::round_up(payload.size(), fmt::kAlign);
-    const Shape x = acts_[op.in[0]].s, y = acts_[op.out].s;
+    const Shape x = acts[op.in[0]].s, y = acts[op.out].s;
     if (op.type == T(OpType::kConv2d)) {
       const bool quad = opts.conv_layout == ConvLayout::kQuad ||
                         (opts.conv_layout == ConvLayout::kAuto && prefer_quad_layout(y.c, x.c, op.p[0]));
@@ -473,6 +487,58 @@ std::vector<uint8_t> Builder::finish(Tensor output, const FinishOptions& opts) c
     fail("finish: the runtime rejects the file it wrote (%s at offset %llu): %s",
          rt::status_name(err.status), (unsigned long long)err.offset, err.message);
   return out;
+}
+
+// Fuses each add whose one operand is the only use of a conv without ReLU,
+// and whose other operand (the residual) exists before that conv, into the
+// conv: y = relu?(conv(x) + bias + residual), one pass over y instead of two
+// plus a third for the add. The add and the conv's own output disappear;
+// ids are renumbered. Left alone: operands or results that take part in a
+// concatenation (their buffer geometry is the concat's) and the graph output.
+void Builder::fuse_residual_adds(std::vector<Act>& acts, std::vector<detail::OpNode>& ops,
+                                 Tensor& output) {
+  const int n_act = int(acts.size()), n_ops = int(ops.size());
+  std::vector<int> uses(n_act, 0);
+  std::vector<bool> in_concat(n_act, false);
+  for (const auto& op : ops)
+    for (uint32_t in : op.in) {
+      ++uses[in];
+      if (op.type == T(OpType::kConcat)) in_concat[in] = true;
+    }
+  std::vector<bool> drop_op(n_ops, false), drop_act(n_act, false);
+  for (int i = 0; i < n_ops; ++i) {
+    const auto& add = ops[i];
+    if (add.type != T(OpType::kAdd) || add.out == output.id || in_concat[add.out]) continue;
+    // Try the later-produced operand first: the other must already exist.
+    uint32_t c = add.in[0], r = add.in[1];
+    if (acts[r].producer > acts[c].producer) std::swap(c, r);
+    const int j = acts[c].producer;
+    if (j < 0 || c == r || c == output.id || uses[c] != 1 || in_concat[r] || acts[r].producer >= j)
+      continue;
+    auto& conv = ops[j];
+    if (conv.type != T(OpType::kConv2d) || conv.relu || conv.in.size() != 1) continue;
+    conv.in.push_back(r);
+    conv.relu = add.relu;
+    conv.out = add.out;
+    drop_op[i] = true;
+    drop_act[c] = true;
+  }
+  std::vector<uint32_t> id(n_act, UINT32_MAX);
+  std::vector<Act> new_acts;
+  for (int t = 0; t < n_act; ++t)
+    if (!drop_act[t]) id[t] = uint32_t(new_acts.size()), new_acts.push_back(acts[t]);
+  std::vector<detail::OpNode> new_ops;
+  for (int i = 0; i < n_ops; ++i) {
+    if (drop_op[i]) continue;
+    detail::OpNode op = std::move(ops[i]);
+    for (uint32_t& in : op.in) in = id[in];
+    op.out = id[op.out];
+    new_acts[op.out].producer = int(new_ops.size());
+    new_ops.push_back(std::move(op));
+  }
+  acts = std::move(new_acts);
+  ops = std::move(new_ops);
+  output.id = id[output.id];
 }
 
 // ---------------------------------------------------------------------------

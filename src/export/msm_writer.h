@@ -19,6 +19,7 @@
 //
 // PreResNet block:   t = b.affine(x, scale, shift, gather_idx, true)   (bn1 + select + relu)
 //                    t = b.conv2d(t, ...) x3 (bn2/bn3 folded);  x = b.add(t, residual)
+//                    (finish() fuses the add into the last conv before it)
 // DenseNet layer:    n = b.conv2d(b.affine(x, s, t, idx, true), 12, 3, 1, 1, w, {}, false)
 //                    x = b.concat({x, n})    // planned in place: n is written into x's buffer
 #include <cstdint>
@@ -50,6 +51,9 @@ struct FinishOptions {
   bool concat_in_place = true;     // plan concatenations as views of one buffer
   bool reuse_buffers = true;       // share arena bytes between buffers with disjoint lifetimes
   ConvLayout conv_layout = ConvLayout::kAuto;  // per conv: CONV_PACKED or CONV_QUAD
+  // Fold an add into the conv that produces one of its operands (the conv's
+  // residual input, format version 3) where that is exact: see finish().
+  bool fuse_residual_add = true;
 };
 
 namespace detail {
@@ -107,6 +111,8 @@ class Builder {
   };
   Tensor push(int type, std::vector<uint32_t> in, Shape out, bool relu);
   const Act& act(Tensor t, const char* what) const;
+  static void fuse_residual_adds(std::vector<Act>& acts, std::vector<detail::OpNode>& ops,
+                                 Tensor& output);
 
   std::vector<Act> acts_;
   std::vector<detail::OpNode> ops_;

@@ -29,6 +29,7 @@ struct Act {
 
 struct ConvArgs {
   Act x, y;
+  Act res;  // residual added before the ReLU (same shape and geometry as y), or p = null
   const float* w = nullptr;     // CONV_PACKED
   const float* bias = nullptr;  // [O] or null
   int k = 1, stride = 1, pad = 0, block = 16;

@@ -230,6 +230,7 @@ Status Interpreter::init(const Model& model, void* arena, size_t arena_size,
         ConvArgs& a = *new (&op->a.conv) ConvArgs();
         a.x = make_act(o.in[0]);
         a.y = op->out;
+        if (o.in[1] != kNone) a.res = make_act(o.in[1]);
         a.w = w[0];
         a.bias = w[1];
         a.k = int(o.p[0]);

@@ -33,6 +33,7 @@ std::map<std::string, int> count_ops(const rt::Model& m, int* gathers = nullptr,
     rt::OpInfo oi;
     EXPECT_EQ(m.op_info(i, &oi), rt::Status::kOk);
     n[rt::op_type_name(oi.type)]++;
+    if (oi.type == rt::OpType::kConv2d && oi.num_inputs == 2) n["conv2d+add"]++;
     if (gathers) *gathers += oi.gather;
     if (in_place && oi.type == rt::OpType::kConcat) *in_place += oi.in_place;
   }
@@ -67,12 +68,27 @@ TEST(Export, GraphStructure) {
       auto n = count_ops(h.model(), &gathers);
       EXPECT_EQ(n["affine"], 7);       // bn1 of 6 blocks + the final bn; bn2/bn3 folded
       EXPECT_EQ(n["conv2d"], 1 + 18 + 3);  // stem, 3 per block, 3 downsamples
-      EXPECT_EQ(n["add"], 6);
+      EXPECT_EQ(n["add"], 0);              // each block's add fused into its last conv
+      EXPECT_EQ(n["conv2d+add"], 6);
       EXPECT_EQ(gathers, pruned_selections(*net));
       EXPECT_EQ(h.model().total_macs(), uint64_t(net->macs()));
       if (!pruned) {
         EXPECT_EQ(gathers, 0);
       }
+      // Unfused (msprune export --no-fuse-add): the adds are ops again, and
+      // the logits are the same bits.
+      msprune::msm::FinishOptions plain;
+      plain.fuse_residual_add = false;
+      ex::HostedModel u(ex::export_msm(*net, plain));
+      auto nu = count_ops(u.model());
+      EXPECT_EQ(nu["add"], 6);
+      EXPECT_EQ(nu["conv2d+add"], 0);
+      EXPECT_EQ(u.model().num_ops(), h.model().num_ops() + 6);
+      std::vector<float> in(3 * 32 * 32), a(10), b(10);
+      for (size_t i = 0; i < in.size(); ++i) in[i] = float(int(i % 29) - 14) / 7.0f;
+      h.invoke(in.data(), a.data());
+      u.invoke(in.data(), b.data());
+      EXPECT_EQ(a, b) << "pruned=" << pruned;
     }
     {
       auto net = make_net(Family::kDenseNet, pruned, 13);
@@ -279,7 +295,7 @@ TEST(ExportCli, WritesAVerifiedModel) {
   ASSERT_EQ(r.status, 0) << r.out;
   auto j = nlohmann::json::parse(r.out);
   EXPECT_LE(j["parity_random"]["rel"].get<double>(), ex::kParityTolerance);
-  EXPECT_EQ(j["msm"]["ops"].get<int>(), 7 + 22 + 6 + 2);
+  EXPECT_EQ(j["msm"]["ops"].get<int>(), 7 + 22 + 2);  // the 6 adds fused into convs
   EXPECT_EQ(j["msm"]["macs"].get<uint64_t>(), uint64_t(net->macs()));
   const std::string file = slurp(d.path / "p.msm");
   std::vector<uint8_t> bytes(file.begin(), file.end());

@@ -1,6 +1,6 @@
 // Optimized kernels against their reference kernels, on many shapes: odd
 // channel counts and one channel (vector tails), 1x1..9x9 maps, strides,
-// strided channel views (DenseNet slices), and thread shares.
+// strided channel views (DenseNet slices), conv residuals, and thread shares.
 //
 // Declared tolerances (per output element):
 //   conv2d, linear: |opt - ref| <= 1e-5 * sum_i |w_i * x_i| (+ |bias|)   (sum order and FMA differ)
@@ -89,7 +89,7 @@ TEST(RuntimeKernels, Conv2dMatchesReference) {
   std::vector<std::pair<bool, int>> layouts;
   for (int block : {16, 32, 48, 64}) layouts.push_back({false, block});
   for (int block : {4, 8, 12, 16, 20, 32, 64}) layouts.push_back({true, block});
-  int checked = 0, checked_quad = 0;
+  int checked = 0, checked_quad = 0, checked_residual = 0;
   for (const ConvShape& s : shapes)
     for (const auto& [quad, block] : layouts)
       for (bool relu : {false, true})
@@ -105,9 +105,16 @@ TEST(RuntimeKernels, Conv2dMatchesReference) {
               b(s.co);
           fill(w);
           fill(b);
+          // Half the cases add a residual (the same geometry as the output,
+          // another buffer): with and without ReLU and bias.
+          const bool residual = relu != bias;
+          Buf res(s.co + 4, ho, wo, 1), res_abs(s.co + 4, ho, wo, 1);
+          fill(res.data);
+          for (size_t i = 0; i < res.data.size(); ++i) res_abs.data[i] = std::fabs(res.data[i]);
           rt::ConvArgs a;
           a.x = x;
           a.y = out_ref.view(3, s.co);
+          if (residual) a.res = res.view(3, s.co);
           a.w = w.data();
           a.bias = bias ? b.data() : nullptr;
           a.k = s.k, a.stride = s.stride, a.pad = s.pad, a.block = block, a.relu = relu;
@@ -122,6 +129,7 @@ TEST(RuntimeKernels, Conv2dMatchesReference) {
           rt::ConvArgs m = a;
           m.x = in_abs.view(2, s.ci), m.y = mag.view(3, s.co), m.w = w_abs.data();
           m.bias = bias ? b_abs.data() : nullptr, m.relu = false;
+          if (residual) m.res = res_abs.view(3, s.co);
           rt::conv2d_ref(m, 0, 1);
           for (const rt::KernelTable* t : tables)
             for (int parts : {1, 3}) {
@@ -140,6 +148,7 @@ TEST(RuntimeKernels, Conv2dMatchesReference) {
                         << rt::kernel_level_name(t->level) << " ci " << s.ci << " co " << s.co
                         << " " << s.h << "x" << s.w << " k" << s.k << " s" << s.stride << " p"
                         << s.pad << (quad ? " quad" : " packed") << " block " << block
+                        << (residual ? " residual" : "")
                         << " at " << y << "," << xx << "," << c;
                   // Channels outside the view are untouched.
                   for (int c = -3; c < 0; ++c) ASSERT_EQ(g[c], 12345.0f);
@@ -147,10 +156,12 @@ TEST(RuntimeKernels, Conv2dMatchesReference) {
                 }
               ++checked;
               checked_quad += quad;
+              checked_residual += residual;
             }
         }
   EXPECT_GT(checked, 1000);
   EXPECT_GT(checked_quad, 500);
+  EXPECT_GT(checked_residual, 500);
 }
 
 TEST(RuntimeKernels, AffineMatchesReference) {

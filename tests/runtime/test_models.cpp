@@ -182,6 +182,78 @@ TEST(RuntimeModels, DenseNetConcatsArePlannedInPlace) {
   }
 }
 
+// Op types of a loaded model, and how many convs carry a residual input.
+struct OpCounts {
+  int adds = 0, convs = 0, residual_convs = 0;
+};
+OpCounts count_ops(const rt::Model& m) {
+  OpCounts c;
+  for (uint32_t i = 0; i < m.num_ops(); ++i) {
+    rt::OpInfo info;
+    EXPECT_EQ(m.op_info(i, &info), rt::Status::kOk);
+    c.adds += info.type == rt::OpType::kAdd;
+    c.convs += info.type == rt::OpType::kConv2d;
+    c.residual_convs += info.type == rt::OpType::kConv2d && info.num_inputs == 2;
+  }
+  return c;
+}
+
+TEST(RuntimeModels, PreResNetAddsFuseIntoTheirConvs) {
+  Twin t(3, 32, 32, 17);
+  msm::Tensor out = build_preresnet(t);
+  const auto input = t.uniform(3 * 32 * 32, -2.0f, 2.0f);
+  const auto want = t.eval(input, out);
+  msm::FinishOptions plain;
+  plain.fuse_residual_add = false;
+  const std::vector<uint8_t> fused_file = t.b.finish(out), plain_file = t.b.finish(out, plain);
+  for (rt::KernelLevel level : levels()) {
+    rt::InterpreterOptions io;
+    io.kernels = level;
+    Loaded fused, unfused;
+    ASSERT_EQ(fused.load(fused_file, {}, io), rt::Status::kOk) << fused.err.message;
+    ASSERT_EQ(unfused.load(plain_file, {}, io), rt::Status::kOk) << unfused.err.message;
+    // Every block's add went into a conv: the last conv of the block, or
+    // the downsampling shortcut (computed after it) where there is one.
+    const OpCounts f = count_ops(fused.model), u = count_ops(unfused.model);
+    EXPECT_EQ(u.adds, 4);
+    EXPECT_EQ(u.residual_convs, 0);
+    EXPECT_EQ(f.adds, 0);
+    EXPECT_EQ(f.residual_convs, 4);
+    EXPECT_EQ(f.convs, u.convs);
+    EXPECT_EQ(fused.model.num_ops(), unfused.model.num_ops() - 4);
+    EXPECT_LT(fused.model.activation_bytes(), unfused.model.activation_bytes() + 1);
+    std::vector<float> a(10), b(10);
+    ASSERT_EQ(fused.interp.invoke(input.data(), a.data()), rt::Status::kOk);
+    ASSERT_EQ(unfused.interp.invoke(input.data(), b.data()), rt::Status::kOk);
+    EXPECT_EQ(a, b) << rt::kernel_level_name(level) << ": the same sums in the same order";
+    expect_close(a, want, rt::kernel_level_name(level));
+  }
+}
+
+TEST(RuntimeModels, AddsThatCannotFuseStayAdds) {
+  Twin t(3, 8, 8, 23);
+  auto x = t.conv(t.b.input(), 8, 3, 1, 1, false);
+  auto y = t.conv(x, 8, 1, 1, 0, false);
+  auto z = t.add(y, x);                    // fuses: y's only use, x exists before y's conv
+  auto w = t.conv(z, 8, 3, 1, 1, true);
+  auto v = t.add(w, z, true);              // no: w's conv has its own ReLU
+  auto u = t.conv(v, 8, 1, 1, 0, false);
+  auto s = t.add(u, u);                    // no: both operands are the conv's output
+  auto q = t.conv(s, 8, 1, 1, 0, false);
+  auto r = t.add(q, s);                    // no: q is read again below
+  auto p = t.add(r, q, true);              // no: r comes from an add
+  auto out = t.linear(t.gap(p), 10);
+  Loaded l;
+  ASSERT_EQ(l.load(t.b.finish(out)), rt::Status::kOk) << l.err.message;
+  const OpCounts c = count_ops(l.model);
+  EXPECT_EQ(c.adds, 4);
+  EXPECT_EQ(c.residual_convs, 1);
+  const auto input = t.uniform(3 * 8 * 8, -2.0f, 2.0f);
+  std::vector<float> got(10);
+  ASSERT_EQ(l.interp.invoke(input.data(), got.data()), rt::Status::kOk);
+  expect_close(got, t.eval(input, out), "partly fused");
+}
+
 TEST(RuntimeModels, AutoLayoutFollowsTheMeasuredRule) {
   EXPECT_TRUE(msm::prefer_quad_layout(12, 24, 3));    // DenseNet growth layers
   EXPECT_TRUE(msm::prefer_quad_layout(12, 456, 3));

@@ -128,6 +128,49 @@ TEST(RuntimeVerify, Version1FilesWithoutQuadLoad) {
   EXPECT_NE(msg.find("needs format version 2"), std::string::npos) << msg;
 }
 
+// A conv's residual input (version 3): the writer's fused add loads; the
+// rules on it fire (shape, version, aliasing the output, kind).
+TEST(RuntimeVerify, ConvResidualRules) {
+  Twin t(3, 6, 6, 5);
+  auto a = t.conv(t.b.input(), 4, 3, 1, 1, true);
+  auto b = t.conv(a, 6, 1, 1, 0, true);
+  auto z = t.add(t.conv(b, 4, 1, 1, 0, false), a);  // fused: conv(b) + a
+  const std::vector<uint8_t> good = t.b.finish(t.linear(t.gap(z), 3));
+  std::string msg;
+  ASSERT_EQ(load(good, &msg, false), rt::Status::kOk) << msg;
+  int fused = -1;
+  std::vector<uint8_t> g = good;
+  for (uint32_t i = 0; i < num_ops(g); ++i) {
+    if (op(g, i).type == uint16_t(rt::OpType::kConv2d) && op(g, i).in[1] != fmt::kNone) fused = int(i);
+    EXPECT_NE(op(g, i).type, uint16_t(rt::OpType::kAdd));
+  }
+  ASSERT_EQ(fused, 2);
+  auto with = [&](auto mutate) {
+    std::vector<uint8_t> f = good;
+    mutate(f);
+    return load(f, &msg);
+  };
+  // The 6-channel activation as the residual of a 4-channel output.
+  EXPECT_EQ(with([&](auto& f) { fmt::wr<uint32_t>(orec(f, 2) + fmt::orec::kIn + 4, op(f, 1).out); }),
+            rt::Status::kBadOp);
+  EXPECT_NE(msg.find("does not match the output"), std::string::npos) << msg;
+  EXPECT_EQ(with([&](auto& f) { fmt::wr<uint32_t>(f.data() + fmt::hdr::kVersionOff, 2); }),
+            rt::Status::kBadOp);
+  EXPECT_NE(msg.find("needs format version 3"), std::string::npos) << msg;
+  // Its own output as the residual: read before it is written.
+  EXPECT_EQ(with([&](auto& f) { fmt::wr<uint32_t>(orec(f, 2) + fmt::orec::kIn + 4, op(f, 2).out); }),
+            rt::Status::kBadGraph);
+  EXPECT_NE(msg.find("not before this op"), std::string::npos) << msg;
+  // A weight tensor as the residual.
+  EXPECT_EQ(with([&](auto& f) { fmt::wr<uint32_t>(orec(f, 2) + fmt::orec::kIn + 4, op(f, 2).w[0]); }),
+            rt::Status::kBadOp);
+  EXPECT_NE(msg.find("residual tensor"), std::string::npos) << msg;
+  // A residual slot past the one conv2d has.
+  EXPECT_EQ(with([&](auto& f) { fmt::wr<uint32_t>(orec(f, 2) + fmt::orec::kIn + 8, op(f, 0).out); }),
+            rt::Status::kBadOp);
+  EXPECT_NE(msg.find("input slot 2 must be NONE"), std::string::npos) << msg;
+}
+
 TEST(RuntimeVerify, RulesFireWithTheirStatus) {
   const std::vector<uint8_t> good = sink_file();
   std::string msg;
@@ -144,7 +187,7 @@ TEST(RuntimeVerify, RulesFireWithTheirStatus) {
   };
   const std::vector<Rule> rules = {
       {"magic", rt::Status::kBadMagic, "magic", [](auto& f) { f[0] = 'X'; return true; }},
-      {"version 3", rt::Status::kBadVersion, "version", [](auto& f) { f[8] = 3; return true; }},
+      {"version 4", rt::Status::kBadVersion, "version", [](auto& f) { f[8] = 4; return true; }},
       {"version 0", rt::Status::kBadVersion, "version", [](auto& f) { f[8] = 0; return true; }},
       {"num_ops 0", rt::Status::kBadHeader, "num_ops", [](auto& f) { fmt::wr<uint32_t>(f.data() + 28, 0); return true; }},
       {"reserved header byte", rt::Status::kBadHeader, "reserved", [](auto& f) { f[150] = 1; return true; }},

@@ -54,6 +54,12 @@ struct ConvTile {
   int64_t in_jump, out_jump;  // added past the end of a row
   int width, ox;              // row width; the first tile's column
   int tiles;
+  // Residual (conv2d with a second input): every output element's residual
+  // lies res_delta floats after it (the verifier requires the two buffers'
+  // geometry to match). Added after the bias, before the ReLU, by the
+  // kRes = true micro-kernels only: a run-time test in the store cost thin
+  // layers without a residual up to 20% (bench/kernels/conv_ab.sh).
+  int64_t res_delta = 0;
 };
 
 // Moves (in, out, ox) from one tile's first pixel to the next tile's, np on.
@@ -89,8 +95,11 @@ struct TileCursor {
 // calls it once per tile): see conv_micro.
 constexpr bool walks_run(bool quad, int nv) { return quad || nv == 1; }
 
-// Stores relu?(r) to the first n lanes of p.
-inline void store_out(float* p, typename V::T r, int n, bool relu) {
+// Stores relu?(r (+ residual)) to the first n lanes of p; with kRes the
+// residual of p[j] is p[j + res_delta].
+template <bool kRes>
+inline void store_out(float* p, typename V::T r, int n, bool relu, int64_t res_delta) {
+  if constexpr (kRes) r = V::add(r, n >= V::L ? V::load(p + res_delta) : V::loadn(p + res_delta, n));
   if (relu) r = V::max(V::zero(), r);
   if (n >= V::L)
     V::store(p, r);
@@ -114,7 +123,7 @@ inline void fma_row(typename V::T (&acc)[NP][NV], const float* wp, X x) {
 // with branches inside): an array indexed by a run-time value lives in memory,
 // and GCC then keeps all accumulators on the stack, storing and reloading them
 // around each tap's loop (measured: up to 20% slower on thin layers).
-template <int NV, int NP>
+template <int NV, int NP, bool kRes>
 inline void conv_micro(const ConvTile& t, const float* w, int bw, const int* tap_off, int taps,
                        int ci_n, const float* bias, int nvalid, bool relu) {
   using T = typename V::T;
@@ -144,13 +153,13 @@ inline void conv_micro(const ConvTile& t, const float* w, int bw, const int* tap
 #pragma GCC unroll 8
     for (int p = 0; p < NP; ++p)
 #pragma GCC unroll 4
-      for (int v = 0; v < NV; ++v) store_out(c.out + c.out_off[p] + v * L, acc[p][v], nvalid - v * L, relu);
+      for (int v = 0; v < NV; ++v) store_out<kRes>(c.out + c.out_off[p] + v * L, acc[p][v], nvalid - v * L, relu, t.res_delta);
   }
 }
 
 // CONV_QUAD micro-kernel: NV (<= 4) vectors of L/4 output channels each; `row`
 // = floats per (tap, quad) row of the block (4 × its width).
-template <int NV, int NP>
+template <int NV, int NP, bool kRes>
 inline void quad_micro(const ConvTile& t, const float* w, int row, const int* tap_off, int taps,
                        int ci_n, const float* bias, int nvalid, bool relu) {
   static_assert(NV >= 1 && NV <= 4, "one reduce4 per pixel");
@@ -181,7 +190,7 @@ inline void quad_micro(const ConvTile& t, const float* w, int row, const int* ta
     for (int p = 0; p < NP; ++p) {
       T q[4] = {z, z, z, z};
       for (int v = 0; v < NV; ++v) q[v] = acc[p][v];
-      store_out(c.out + c.out_off[p], V::add(V::reduce4(q[0], q[1], q[2], q[3]), b), nout, relu);
+      store_out<kRes>(c.out + c.out_off[p], V::add(V::reduce4(q[0], q[1], q[2], q[3]), b), nout, relu, t.res_delta);
     }
   }
 }
@@ -189,12 +198,12 @@ inline void quad_micro(const ConvTile& t, const float* w, int row, const int* ta
 using MicroFn = void (*)(const ConvTile&, const float*, int, const int*, int, int, const float*,
                          int, bool);
 
-template <int NV, bool kQuad, int... P>
+template <int NV, bool kQuad, bool kRes, int... P>
 constexpr std::array<MicroFn, sizeof...(P)> micro_row(std::integer_sequence<int, P...>) {
   if constexpr (kQuad)
-    return {&quad_micro<NV, P + 1>...};
+    return {&quad_micro<NV, P + 1, kRes>...};
   else
-    return {&conv_micro<NV, P + 1>...};
+    return {&conv_micro<NV, P + 1, kRes>...};
 }
 
 constexpr int kMaxTile = 8;
@@ -207,15 +216,18 @@ constexpr int quad_tile_pixels(int nv) {
   return (V::kRegs - 2 - nv) / nv < kMaxTile ? (V::kRegs - 2 - nv) / nv : kMaxTile;
 }
 
-template <bool kQuad>
+template <bool kQuad, bool kRes>
 constexpr std::array<std::array<MicroFn, kMaxTile>, 4> micro_table() {
-  return {micro_row<1, kQuad>(std::make_integer_sequence<int, kMaxTile>{}),
-          micro_row<2, kQuad>(std::make_integer_sequence<int, kMaxTile>{}),
-          micro_row<(kQuad || V::kMaxNV >= 3) ? 3 : 1, kQuad>(std::make_integer_sequence<int, kMaxTile>{}),
-          micro_row<(kQuad || V::kMaxNV >= 4) ? 4 : 1, kQuad>(std::make_integer_sequence<int, kMaxTile>{})};
+  constexpr auto P = std::make_integer_sequence<int, kMaxTile>{};
+  return {micro_row<1, kQuad, kRes>(P), micro_row<2, kQuad, kRes>(P),
+          micro_row<(kQuad || V::kMaxNV >= 3) ? 3 : 1, kQuad, kRes>(P),
+          micro_row<(kQuad || V::kMaxNV >= 4) ? 4 : 1, kQuad, kRes>(P)};
 }
-constexpr auto kMicro = micro_table<false>();
-constexpr auto kQuadMicro = micro_table<true>();
+// [residual][vectors - 1][pixels - 1]
+constexpr std::array<std::array<std::array<MicroFn, kMaxTile>, 4>, 2> kMicro = {
+    micro_table<false, false>(), micro_table<false, true>()};
+constexpr std::array<std::array<std::array<MicroFn, kMaxTile>, 4>, 2> kQuadMicro = {
+    micro_table<true, false>(), micro_table<true, true>()};
 
 // Calls fn(co0, bw, s, nv) for every sub-block: each block of bw channels
 // (output channels rounded up to 16, or to 4 for CONV_QUAD) cut into pieces of
@@ -253,6 +265,8 @@ void conv2d(const ConvArgs& a, int part, int parts) {
   t.in_step = int64_t(a.stride) * a.x.cs, t.out_step = a.y.cs;
   t.in_jump = int64_t(a.stride) * a.x.rs - wo * t.in_step, t.out_jump = a.y.rs - wo * t.out_step;
   t.width = wo;
+  const bool res = a.res.p != nullptr;
+  t.res_delta = res ? a.res.p - a.y.p : 0;
   for_each_sub(o, a.block, quad, [&](int co0, int bw, int s, int nv) {
     const int np = pixels(nv);
     const int64_t ntiles = (npix + np - 1) / np;
@@ -264,7 +278,7 @@ void conv2d(const ConvArgs& a, int part, int parts) {
     const int row = quad ? 4 * bw : bw;
     const float* bias = a.bias ? a.bias + co0 + s : nullptr;
     const int valid = o - (co0 + s);
-    const MicroFn* fns = (quad ? kQuadMicro : kMicro)[nv - 1].data();
+    const MicroFn* fns = (quad ? kQuadMicro : kMicro)[res][nv - 1].data();
     // Tiles [first, last) of this share, all of cnt pixels.
     auto run = [&](int64_t first, int64_t last, int cnt) {
       if (first >= last) return;

@@ -1,16 +1,34 @@
 // CONV2D: K×K convolution (K = 1 or 3), stride 1 or 2, zero padding, optional
-// bias and fused ReLU, on padded NHWC activations with CONV_PACKED or
-// CONV_QUAD weights.
+// bias, optional residual input (version >= 3: y = relu?(conv(x) + bias + r),
+// PreResNet's add fused into the conv before it) and fused ReLU, on padded
+// NHWC activations with CONV_PACKED or CONV_QUAD weights.
 #include "runtime/internal.h"
 
 namespace msprune::rt {
 
 Status verify_conv2d(const VerifyCtx& v, uint32_t i, const fmt::OpRec& o, Error* err) {
-  if (Status s = check_unused(v, i, o, 1, 2, 3, err); s != Status::kOk) return s;
   const unsigned long long off = v.op_off(i);
+  const bool residual = o.in[1] != fmt::kNone;
+  if (residual && v.version < 3)
+    return fail(err, Status::kBadOp, off + fmt::orec::kIn + 4,
+                "op %u (conv2d) at offset %llu: a residual input needs format version 3 (file "
+                "has %u)", i, off, v.version);
+  if (Status s = check_unused(v, i, o, residual ? 2 : 1, 2, 3, err); s != Status::kOk) return s;
   ActShape x, y;
   if (Status s = v.act(i, "input", o.in[0], &x, err); s != Status::kOk) return s;
   if (Status s = v.act(i, "output", o.out, &y, err); s != Status::kOk) return s;
+  if (residual) {
+    // The kernels find each output element's residual at a fixed distance:
+    // same shape, same root width and border. (That the two buffers do not
+    // overlap is the graph check's: an input never shares the output's root.)
+    ActShape r;
+    if (Status s = v.act(i, "residual", o.in[1], &r, err); s != Status::kOk) return s;
+    if (r.c != y.c || r.h != y.h || r.w != y.w || r.root_c != y.root_c || r.pad != y.pad)
+      return fail(err, Status::kBadOp, off + fmt::orec::kIn + 4,
+                  "op %u (conv2d) at offset %llu: residual [%u, %u, %u] (root %u channels, border "
+                  "%u) does not match the output [%u, %u, %u] (root %u channels, border %u)", i,
+                  off, r.c, r.h, r.w, r.root_c, r.pad, y.c, y.h, y.w, y.root_c, y.pad);
+  }
   const uint32_t k = o.p[0], stride = o.p[1], pad = o.p[2];
   if ((k != 1 && k != 3) || (stride != 1 && stride != 2) || pad > k / 2)
     return fail(err, Status::kBadOp, off + fmt::orec::kP,
@@ -58,6 +76,7 @@ void conv2d_ref(const ConvArgs& a, int part, int parts) {
                                          : fmt::conv_packed_index(co, ci, ky, kx, ci_n, k, o, a.block)];
           }
         }
+        if (a.res.p) acc += a.res.at(int(oy), ox)[co];
         out[co] = a.relu && acc < 0.0f ? 0.0f : acc;
       }
     }
