@@ -322,6 +322,7 @@ std::string op_shape(const rt::OpInfo& i) {
   std::string s = strf("%ux%ux%u -> %ux%ux%u", i.in_c, i.in_h, i.in_w, i.out_c, i.out_h, i.out_w);
   if (i.kernel) s += strf("  k%u s%u p%u", i.kernel, i.stride, i.pad);
   if (i.gather) s += "  gather";
+  if (i.type == rt::OpType::kConv2d && i.num_inputs == 2) s += "  +add";
   if (i.relu) s += "  relu";
   return s;
 }

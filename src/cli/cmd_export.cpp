@@ -53,7 +53,7 @@ struct ExportOpts {
   std::vector<float> input_mean, input_std;
   int64_t check = 8, check_limit = -1;
   int threads = 1;
-  bool json = false, fold_bn = false;
+  bool json = false, fold_bn = false, no_fuse_add = false;
 };
 
 void print_summary(const exporter::MsmSummary& s) {
@@ -148,6 +148,7 @@ void export_from_onnx(const ExportOpts& o) {
   interop::OnnxImportOptions io;
   io.mean = o.input_mean;
   io.std = o.input_std;
+  io.finish.fuse_residual_add = !o.no_fuse_add;
   const interop::OnnxImportResult r = interop::import_onnx_file(o.from_onnx, io);
   rt::InterpreterOptions ro;
   ro.threads = o.threads;
@@ -236,6 +237,9 @@ void add_export_command(CLI::App& app) {
   sub->add_option("--threads", o->threads, "Threads for the checks (LibTorch and runtime)")
       ->check(CLI::Range(1, 64))
       ->capture_default_str();
+  sub->add_flag("--no-fuse-add", o->no_fuse_add,
+                "Keep each residual add as an op of its own (by default it is fused into the conv that "
+                "produces one of its operands: same results, one pass fewer; for comparisons)");
   sub->add_flag("--json", o->json, "Print JSON");
   sub->callback([o] {
     namespace fs = std::filesystem;
@@ -249,6 +253,8 @@ void add_export_command(CLI::App& app) {
       throw Error("--fold-bn applies to --format onnx (the .msm export always folds BatchNorm)");
     if (o->from_onnx.empty() && !(o->input_mean.empty() && o->input_std.empty()))
       throw Error("--input-mean and --input-std apply to --from-onnx");
+    if (o->no_fuse_add && o->format != "msm")
+      throw Error("--no-fuse-add applies to the .msm export");
     if (fs::exists(o->out, ec) && fs::exists(in, ec) && fs::equivalent(o->out, in, ec))
       throw Error("--out " + o->out + " is the input file itself; refusing to overwrite it");
     if (fs::is_directory(o->out, ec)) throw Error("--out " + o->out + " is a directory");
@@ -264,7 +270,9 @@ void add_export_command(CLI::App& app) {
     }
     train::set_threads(o->threads);
     auto ck = train::load_checkpoint(o->model);
-    const std::vector<uint8_t> bytes = exporter::export_msm(*ck.model);
+    msm::FinishOptions fo;
+    fo.fuse_residual_add = !o->no_fuse_add;
+    const std::vector<uint8_t> bytes = exporter::export_msm(*ck.model, fo);
     rt::InterpreterOptions io;
     io.threads = o->threads;
     exporter::HostedModel hosted(bytes, io);

@@ -80,6 +80,7 @@ void add_inspect_command(CLI::App& app) {
                                {"kernel", op.kernel},
                                {"stride", op.stride},
                                {"gather", op.gather},
+                               {"residual", op.type == rt::OpType::kConv2d && op.num_inputs == 2},
                                {"params", op.params},
                                {"macs", op.macs},
                                {"weight_bytes", op.weight_bytes}});
@@ -94,6 +95,7 @@ void add_inspect_command(CLI::App& app) {
       const auto& op = ops[i];
       std::string name = rt::op_type_name(op.type);
       if (op.gather) name += "+gather";
+      if (op.type == rt::OpType::kConv2d && op.num_inputs == 2) name += "+add";  // residual fused
       if (op.relu) name += "+relu";
       if (op.type == rt::OpType::kConcat && op.in_place) name += " (in place)";
       t.add({std::to_string(i), name, shape(op.in_c, op.in_h, op.in_w), shape(op.out_c, op.out_h, op.out_w),

@@ -306,6 +306,16 @@ TEST(ExportCli, WritesAVerifiedModel) {
   ASSERT_EQ(human.status, 0) << human.out;
   EXPECT_NE(human.out.find("parity"), std::string::npos) << human.out;
   EXPECT_NE(human.out.find("arena"), std::string::npos) << human.out;
+
+  CliRun plain = run_cli("export --model " + (d.path / "p.ckpt").string() + " --out " +
+                         (d.path / "u.msm").string() + " --no-fuse-add --json");
+  ASSERT_EQ(plain.status, 0) << plain.out;
+  EXPECT_EQ(nlohmann::json::parse(plain.out)["msm"]["ops"].get<int>(), 7 + 22 + 6 + 2);
+  CliRun onnx = run_cli("export --model " + (d.path / "p.ckpt").string() + " --out " +
+                        (d.path / "u.onnx").string() + " --format onnx --no-fuse-add");
+  EXPECT_EQ(onnx.status, 1);
+  EXPECT_NE(onnx.out.find("--no-fuse-add applies to the .msm export"), std::string::npos) << onnx.out;
+  EXPECT_FALSE(std::filesystem::exists(d.path / "u.onnx"));
 }
 
 TEST(ExportCli, BadCheckpointIsAClearErrorAndKeepsTheOutput) {
