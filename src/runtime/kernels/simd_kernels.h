@@ -58,7 +58,7 @@ struct ConvTile {
   // lies res_delta floats after it (the verifier requires the two buffers'
   // geometry to match). Added after the bias, before the ReLU, by the
   // kRes = true micro-kernels only: a run-time test in the store cost thin
-  // layers without a residual up to 20% (bench/kernels/conv_ab.sh).
+  // layers without a residual up to 22% (bench/kernels/conv_ab.sh).
   int64_t res_delta = 0;
 };
 
