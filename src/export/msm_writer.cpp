@@ -447,7 +447,11 @@ std::vector<uint8_t> Builder::finish(Tensor output, const FinishOptions& opts) c
   uint8_t* h = out.data();
   using namespace fmt::hdr;
   std::memcpy(h, fmt::kMagic, 8);
-  fmt::wr<uint32_t>(h + kVersionOff, fmt::kVersion);
+  // The oldest version that holds this graph: 3 only for a conv residual,
+  // so that files without one still load in runtimes built before it.
+  bool residual = false;
+  for (const auto& op : ops) residual = residual || (op.type == T(OpType::kConv2d) && op.in.size() == 2);
+  fmt::wr<uint32_t>(h + kVersionOff, residual ? fmt::kVersion : 2u);
   fmt::wr<uint32_t>(h + kHeaderBytesOff, fmt::kHeaderBytes);
   fmt::wr<uint64_t>(h + kFileBytes, out.size());
   fmt::wr<uint32_t>(h + kNumTensors, uint32_t(tensors.size()));

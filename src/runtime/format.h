@@ -11,7 +11,7 @@ namespace msprune::rt::fmt {
 static_assert(std::endian::native == std::endian::little, "the .msm readers assume a little-endian host");
 
 inline constexpr char kMagic[8] = {'M', 'S', 'M', 'O', 'D', 'E', 'L', '\0'};
-inline constexpr uint32_t kVersion = 3;     // written by the writer
+inline constexpr uint32_t kVersion = 3;     // newest (the writer writes 2 unless a conv has a residual)
 inline constexpr uint32_t kMinVersion = 1;  // oldest accepted (no CONV_QUAD before 2, no conv residual before 3)
 inline constexpr uint32_t kHeaderBytes = 256;
 inline constexpr uint32_t kTensorBytes = 64;

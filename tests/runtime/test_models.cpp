@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include "rt_test_util.h"
+#include "runtime/format.h"
 
 using namespace rt_test;
 
@@ -206,6 +207,9 @@ TEST(RuntimeModels, PreResNetAddsFuseIntoTheirConvs) {
   msm::FinishOptions plain;
   plain.fuse_residual_add = false;
   const std::vector<uint8_t> fused_file = t.b.finish(out), plain_file = t.b.finish(out, plain);
+  // The oldest version that holds each file: 3 for a residual, else 2.
+  EXPECT_EQ(rt::fmt::rd<uint32_t>(fused_file.data() + rt::fmt::hdr::kVersionOff), 3u);
+  EXPECT_EQ(rt::fmt::rd<uint32_t>(plain_file.data() + rt::fmt::hdr::kVersionOff), 2u);
   for (rt::KernelLevel level : levels()) {
     rt::InterpreterOptions io;
     io.kernels = level;
