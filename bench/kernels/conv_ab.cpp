@@ -1,4 +1,4 @@
-// A/B timing of the optimized conv2d kernel: the working tree's
+// A/B timing of the optimized conv2d and affine kernels: the working tree's
 // simd_kernels.h (namespace ab_new) against the one at another revision
 // (ab_old), both compiled for AVX-512 into this one program and timed in
 // alternating blocks on the same buffers. Built and run by conv_ab.sh.
@@ -33,7 +33,8 @@ struct Buf {
 using Clock = std::chrono::steady_clock;
 
 // p50 over 200 blocks of 10 calls each, the two kernels alternating.
-void time_pair(rt::ConvFn f, rt::ConvFn g, const rt::ConvArgs& a, double* uf, double* ug) {
+template <typename Fn, typename Args>
+void time_pair(Fn f, Fn g, const Args& a, double* uf, double* ug) {
   for (int i = 0; i < 100; ++i) f(a, 0, 1), g(a, 0, 1);
   std::vector<double> tf, tg;
   for (int r = 0; r < 200; ++r) {
@@ -81,4 +82,32 @@ int main() {
       std::snprintf(name, sizeof name, "%d->%d k%d s%d @%dx%d", sh.ci, sh.co, sh.k, sh.s, sh.hw, sh.hw);
       std::printf("%-22s %-6s %9.2f %9.2f %7.2f\n", name, quad ? "quad" : "packed", un, uo, uo / un);
     }
+
+  // The block-input affines of the cpu preset's PreResNet-20 x0.5 (BN +
+  // ReLU), base and pruned (the channel selection's gather: co of ci kept,
+  // in order, every other one dropped first so that chunks span wider
+  // windows, as a real selection's do).
+  struct AffShape { int ci, co, hw; };
+  const AffShape affs[] = {{8, 8, 32}, {8, 7, 32}, {32, 32, 32}, {32, 16, 32}, {32, 27, 32},
+                           {64, 64, 16}, {64, 48, 16}, {64, 58, 16}, {128, 128, 8}, {128, 104, 8},
+                           {128, 88, 8}};
+  std::printf("\naffine + relu, 1 thread, AVX-512, same timing\n");
+  std::printf("%-22s %-6s %9s %9s %7s\n", "layer", "index", "new us", "old us", "old/new");
+  for (const AffShape& sh : affs) {
+    Buf x(sh.ci, sh.hw, sh.hw, 0), y(sh.co, sh.hw, sh.hw, 0);
+    std::vector<float> scale(size_t(sh.co), 1.5f), shift(size_t(sh.co), -0.05f);
+    std::vector<uint32_t> idx;
+    for (int pass = 0; pass < 2 && int(idx.size()) < sh.co; ++pass)  // drop odd channels first
+      for (int c = 0; c < sh.ci && int(idx.size()) < sh.co; ++c)
+        if (c % 2 == pass) idx.push_back(uint32_t(c));
+    std::sort(idx.begin(), idx.end());
+    rt::AffineArgs a;
+    a.x = x.view(), a.y = y.view(), a.scale = scale.data(), a.shift = shift.data(), a.relu = true;
+    a.index = sh.co == sh.ci ? nullptr : idx.data();
+    double un, uo;
+    time_pair(rt::ab_new::kTable.affine, rt::ab_old::kTable.affine, a, &un, &uo);
+    char name[64];
+    std::snprintf(name, sizeof name, "%d->%d @%dx%d", sh.ci, sh.co, sh.hw, sh.hw);
+    std::printf("%-22s %-6s %9.2f %9.2f %7.2f\n", name, a.index ? "gather" : "-", un, uo, uo / un);
+  }
 }

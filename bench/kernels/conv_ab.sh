@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# A/B timing of the runtime's optimized conv2d: the working tree's kernels
+# A/B timing of the runtime's optimized conv2d and affine: the working tree's kernels
 # against those at REV (default HEAD~1), in one program, alternating.
 #
 #   bench/kernels/conv_ab.sh [REV]

@@ -169,9 +169,10 @@ TEST(RuntimeKernels, AffineMatchesReference) {
   if (tables.empty()) GTEST_SKIP();
   // Gathers: random indices (any order, repeats: the hardware-gather
   // fallback where a chunk spans more than 2 vectors of input channels) and
-  // sorted selections, as pruning writes them (the permute path).
-  for (int cin : {1, 5, 16, 33, 100})
-    for (int cout : {1, 3, 16, 17, 40})
+  // sorted selections, as pruning writes them (the permute path, several
+  // passes of up to 4 chunks; a sparse selection mixes both paths).
+  for (int cin : {1, 5, 16, 33, 100, 130})
+    for (int cout : {1, 3, 16, 17, 40, 100})
       for (int gather : {0, 1, 2})
         for (bool relu : {false, true}) {
           if (!gather && cout != cin) continue;

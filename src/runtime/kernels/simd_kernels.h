@@ -304,16 +304,64 @@ void conv2d(const ConvArgs& a, int part, int parts) {
 //
 // y[c] = relu?(scale[c] * x[index[c]] + shift[c]) per pixel. Without an index
 // the channels are contiguous. With one (a pruned network's channel
-// selection), each chunk of L output channels is handled for all pixels at
-// once: if the chunk's indices lie within 2L consecutive input channels (the
-// usual case, since a selection keeps channels in order) two masked loads
-// and a two-source permute replace the hardware gather, which costs about
-// three times as much (measured on DenseNet-16: docs/results.md); otherwise
-// the chunk falls back to the gather.
+// selection), the output channels go in chunks of L: if a chunk's indices lie
+// within 2L consecutive input channels (the usual case, since a selection
+// keeps channels in order) two masked loads and a two-source permute replace
+// the hardware gather, which costs about three times as much (measured on
+// DenseNet-16: docs/results.md); otherwise the chunk falls back to the
+// gather, in a pass over the pixels of its own.
 
 inline typename V::T affine_out(typename V::T v, typename V::T sc, typename V::T sh, bool relu) {
   typename V::T r = V::fma(v, sc, sh);
   return relu ? V::max(V::zero(), r) : r;
+}
+
+// NC chunks of L output channels (starting at c0[k]) whose inputs lie within
+// 2L channels from their smallest index: two masked loads and a two-source
+// permute per chunk and pixel, all NC chunks of a pixel before the next.
+template <int NC>
+inline void affine_window_pass(const AffineArgs& a, int64_t y0, int64_t y1, const int* c0) {
+  using T = typename V::T;
+  constexpr int L = V::L;
+  T sc[NC], sh[NC];
+  typename V::I perm[NC];
+  int c[NC], n[NC], avail[NC];
+  uint32_t lo[NC];
+#pragma GCC unroll 4
+  for (int k = 0; k < NC; ++k) {
+    c[k] = c0[k];
+    n[k] = a.y.c - c[k] < L ? a.y.c - c[k] : L;
+    lo[k] = a.index[c[k]];
+    for (int j = 1; j < n[k]; ++j) lo[k] = a.index[c[k] + j] < lo[k] ? a.index[c[k] + j] : lo[k];
+    sc[k] = V::loadn(a.scale + c[k], n[k]), sh[k] = V::loadn(a.shift + c[k], n[k]);
+    perm[k] = V::window_index(a.index + c[k], n[k], lo[k]);
+    // Channels readable from input channel lo on: the loads never leave the
+    // input's own channels (it may be a slice of a wider buffer).
+    avail[k] = a.x.c - int(lo[k]);
+  }
+  for (int64_t yy = y0; yy < y1; ++yy)
+    for (int xx = 0; xx < a.y.w; ++xx) {
+      const float* in = a.x.at(int(yy), xx);
+      float* out = a.y.at(int(yy), xx);
+#pragma GCC unroll 4
+      for (int k = 0; k < NC; ++k) {
+        const T v = V::permute2(V::loadn(in + lo[k], avail[k]), V::loadn(in + lo[k] + L, avail[k] - L), perm[k]);
+        const T r = affine_out(v, sc[k], sh[k], a.relu);
+        if (n[k] == L)
+          V::store(out + c[k], r);
+        else
+          V::storen(out + c[k], r, n[k]);
+      }
+    }
+}
+
+inline void affine_windows(const AffineArgs& a, int64_t y0, int64_t y1, const int* c0, int nc) {
+  switch (nc) {
+    case 1: return affine_window_pass<1>(a, y0, y1, c0);
+    case 2: return affine_window_pass<2>(a, y0, y1, c0);
+    case 3: return affine_window_pass<3>(a, y0, y1, c0);
+    default: return affine_window_pass<4>(a, y0, y1, c0);
+  }
 }
 
 void affine(const AffineArgs& a, int part, int parts) {
@@ -339,6 +387,13 @@ void affine(const AffineArgs& a, int part, int parts) {
       }
     return;
   }
+  // Chunks whose inputs fit a 2L window go pixel by pixel, up to kGroup of
+  // them per pass with their state in registers (one pass over the input
+  // instead of one per chunk); the others fall back to the gather, a pass
+  // each.
+  constexpr int kGroup = 4;
+  int group[kGroup];
+  int ng = 0;
   for (int c = 0; c < c_n; c += L) {
     const int n = c_n - c < L ? c_n - c : L;
     uint32_t lo = a.index[c], hi = a.index[c];
@@ -346,18 +401,15 @@ void affine(const AffineArgs& a, int part, int parts) {
       lo = a.index[c + j] < lo ? a.index[c + j] : lo;
       hi = a.index[c + j] > hi ? a.index[c + j] : hi;
     }
+    if (hi - lo < uint32_t(2 * L)) {
+      group[ng++] = c;
+      if (ng == kGroup) affine_windows(a, y0, y1, group, ng), ng = 0;
+      continue;
+    }
     const T sc = V::loadn(a.scale + c, n), sh = V::loadn(a.shift + c, n);
-    const bool window = hi - lo < uint32_t(2 * L);
-    const typename V::I perm = V::window_index(a.index + c, n, lo);
-    // Channels readable from input channel lo on: the loads never leave the
-    // input's own channels (it may be a slice of a wider buffer).
-    const int avail = a.x.c - int(lo);
     for (int64_t yy = y0; yy < y1; ++yy)
       for (int xx = 0; xx < a.y.w; ++xx) {
-        const float* in = a.x.at(int(yy), xx);
-        const T v = window ? V::permute2(V::loadn(in + lo, avail), V::loadn(in + lo + L, avail - L), perm)
-                           : V::gathern(in, a.index + c, n);
-        const T r = affine_out(v, sc, sh, a.relu);
+        const T r = affine_out(V::gathern(a.x.at(int(yy), xx), a.index + c, n), sc, sh, a.relu);
         float* out = a.y.at(int(yy), xx) + c;
         if (n == L)
           V::store(out, r);
@@ -365,6 +417,7 @@ void affine(const AffineArgs& a, int part, int parts) {
           V::storen(out, r, n);
       }
   }
+  if (ng > 0) affine_windows(a, y0, y1, group, ng);
 }
 
 // pools --------------------------------------------------------------------
