@@ -316,11 +316,17 @@ inline typename V::T affine_out(typename V::T v, typename V::T sc, typename V::T
   return relu ? V::max(V::zero(), r) : r;
 }
 
-// NC chunks of L output channels (starting at c0[k]) whose inputs lie within
-// 2L channels from their smallest index: two masked loads and a two-source
-// permute per chunk and pixel, all NC chunks of a pixel before the next.
+// A chunk of L output channels (from c) whose inputs lie within 2L input
+// channels from lo, their smallest index.
+struct WindowChunk {
+  int c;
+  uint32_t lo;
+};
+
+// NC such chunks: two masked loads and a two-source permute per chunk and
+// pixel, all NC chunks of a pixel before the next.
 template <int NC>
-inline void affine_window_pass(const AffineArgs& a, int64_t y0, int64_t y1, const int* c0) {
+inline void affine_window_pass(const AffineArgs& a, int64_t y0, int64_t y1, const WindowChunk* ch) {
   using T = typename V::T;
   constexpr int L = V::L;
   T sc[NC], sh[NC];
@@ -329,10 +335,8 @@ inline void affine_window_pass(const AffineArgs& a, int64_t y0, int64_t y1, cons
   uint32_t lo[NC];
 #pragma GCC unroll 4
   for (int k = 0; k < NC; ++k) {
-    c[k] = c0[k];
+    c[k] = ch[k].c, lo[k] = ch[k].lo;
     n[k] = a.y.c - c[k] < L ? a.y.c - c[k] : L;
-    lo[k] = a.index[c[k]];
-    for (int j = 1; j < n[k]; ++j) lo[k] = a.index[c[k] + j] < lo[k] ? a.index[c[k] + j] : lo[k];
     sc[k] = V::loadn(a.scale + c[k], n[k]), sh[k] = V::loadn(a.shift + c[k], n[k]);
     perm[k] = V::window_index(a.index + c[k], n[k], lo[k]);
     // Channels readable from input channel lo on: the loads never leave the
@@ -355,12 +359,12 @@ inline void affine_window_pass(const AffineArgs& a, int64_t y0, int64_t y1, cons
     }
 }
 
-inline void affine_windows(const AffineArgs& a, int64_t y0, int64_t y1, const int* c0, int nc) {
+inline void affine_windows(const AffineArgs& a, int64_t y0, int64_t y1, const WindowChunk* ch, int nc) {
   switch (nc) {
-    case 1: return affine_window_pass<1>(a, y0, y1, c0);
-    case 2: return affine_window_pass<2>(a, y0, y1, c0);
-    case 3: return affine_window_pass<3>(a, y0, y1, c0);
-    default: return affine_window_pass<4>(a, y0, y1, c0);
+    case 1: return affine_window_pass<1>(a, y0, y1, ch);
+    case 2: return affine_window_pass<2>(a, y0, y1, ch);
+    case 3: return affine_window_pass<3>(a, y0, y1, ch);
+    default: return affine_window_pass<4>(a, y0, y1, ch);
   }
 }
 
@@ -392,7 +396,7 @@ void affine(const AffineArgs& a, int part, int parts) {
   // instead of one per chunk); the others fall back to the gather, a pass
   // each.
   constexpr int kGroup = 4;
-  int group[kGroup];
+  WindowChunk group[kGroup];
   int ng = 0;
   for (int c = 0; c < c_n; c += L) {
     const int n = c_n - c < L ? c_n - c : L;
@@ -402,7 +406,7 @@ void affine(const AffineArgs& a, int part, int parts) {
       hi = a.index[c + j] > hi ? a.index[c + j] : hi;
     }
     if (hi - lo < uint32_t(2 * L)) {
-      group[ng++] = c;
+      group[ng++] = {c, lo};
       if (ng == kGroup) affine_windows(a, y0, y1, group, ng), ng = 0;
       continue;
     }
